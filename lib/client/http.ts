@@ -1,0 +1,159 @@
+/**
+ * The one door to WeChat's HTTP API: got with a timeout and keep-alive, the body read as JSON whatever the
+ * Content-Type says, errcode answers turned into typed errors, safe calls retried with bounded backoff, and
+ * every trace of a secret scrubbed from what leaves this file.
+ */
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import got, { type Response } from 'got';
+import { WeChatApiError, WeChatUnavailableError, type UnavailableReason } from '../errors.js';
+import { debug } from '../util/debug.js';
+import { redact } from '../util/redact.js';
+import type { ResolvedClientOptions } from './options.js';
+
+export type JsonObject = Record<string, unknown>;
+
+/** One call to WeChat, described without a URL so that nothing here has to be parsed back. */
+export interface WeChatRequest {
+  method: 'GET' | 'POST';
+  /** Such as `/cgi-bin/user/info`. */
+  path: string;
+  /** Query parameters, in the order WeChat documents them. */
+  query: ReadonlyArray<readonly [string, string]>;
+  /** A JSON body, for POST. */
+  body?: JsonObject;
+  /** Safe to send again? False for the code exchange: a code works once, so a retry would only fail with 40163. */
+  idempotent: boolean;
+  /** Secret values this call carries besides the app secret (tokens, codes), scrubbed from everything we emit. */
+  secrets: readonly string[];
+}
+
+export class HttpTransport {
+  readonly #options: ResolvedClientOptions;
+  // Private fields: util.inspect and JSON.stringify of the client never reach the secret.
+  readonly #appSecret: string;
+  readonly #agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
+
+  constructor(options: ResolvedClientOptions, appSecret: string) {
+    this.#options = options;
+    this.#appSecret = appSecret;
+  }
+
+  /** Sends the call, retrying what is safe to retry; resolves with WeChat's JSON object of a success. */
+  async request(call: WeChatRequest): Promise<JsonObject> {
+    const { retries, minDelay, maxDelay } = this.#options.retry;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#attempt(call, attempt);
+      } catch (error) {
+        const retryable = (error instanceof WeChatApiError || error instanceof WeChatUnavailableError) && error.retryable;
+        if (!retryable || !call.idempotent || attempt > retries) throw error;
+      }
+      // Exponential backoff with jitter, so that many processes retrying together spread out.
+      const ceiling = Math.min(maxDelay, minDelay * 2 ** (attempt - 1));
+      await sleep(1000 * (ceiling / 2 + (Math.random() * ceiling) / 2));
+    }
+  }
+
+  /** Closes the kept-alive sockets, so that a process (or a test) can exit. */
+  close(): void {
+    this.#agents.http.destroy();
+    this.#agents.https.destroy();
+  }
+
+  async #attempt(call: WeChatRequest, attempt: number): Promise<JsonObject> {
+    const secrets = [this.#appSecret, ...call.secrets];
+    const endpoint = `${call.method} ${call.path}`;
+    const url = this.#url(call);
+    const started = performance.now();
+    const trace = (outcome: string): void => {
+      if (debug.enabled) {
+        const elapsed = Math.round(performance.now() - started);
+        debug('%s -> %s (%dms, attempt %d)', redact(`${call.method} ${url}`, secrets), outcome, elapsed, attempt);
+      }
+    };
+    try {
+      const body = this.#parse(await this.#send(call, url, endpoint, secrets), call, secrets);
+      trace('ok');
+      return body;
+    } catch (error) {
+      trace(error instanceof Error ? error.message : 'error');
+      throw error;
+    }
+  }
+
+  async #send(call: WeChatRequest, url: string, endpoint: string, secrets: string[]): Promise<Response<string>> {
+    try {
+      return await got(url, {
+        method: call.method,
+        json: call.body,
+        headers: { accept: 'application/json', 'user-agent': 'koa-wechat-subscription' },
+        responseType: 'text',
+        // We read every status ourselves, so that got never builds an error that holds the full URL.
+        throwHttpErrors: false,
+        followRedirect: false,
+        retry: { limit: 0 },
+        timeout: { request: this.#options.timeout * 1000 },
+        agent: this.#agents,
+      });
+    } catch (error) {
+      throw networkFailure(error, endpoint, secrets, this.#options.timeout);
+    }
+  }
+
+  #parse(response: Response<string>, call: WeChatRequest, secrets: string[]): JsonObject {
+    const endpoint = `${call.method} ${call.path}`;
+    const unavailable = (reason: UnavailableReason, detail: string): WeChatUnavailableError =>
+      new WeChatUnavailableError({ reason, endpoint, detail, httpStatus: response.statusCode });
+    const contentType = response.headers['content-type'] ?? 'no content type';
+    if (response.statusCode < 200 || response.statusCode > 299) {
+      throw unavailable('http_status', `answered HTTP ${response.statusCode} (${contentType}): ${snippet(response.body, secrets)}`);
+    }
+    let body: unknown;
+    try {
+      // `/sns/*` answers JSON labelled text/plain: the body decides, never the header.
+      body = JSON.parse(response.body);
+    } catch {
+      throw unavailable('invalid_response', `answered with a body that is not JSON (${contentType}): ${snippet(response.body, secrets)}`);
+    }
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      throw unavailable('invalid_response', 'answered with JSON that is not an object');
+    }
+    const answer = body as JsonObject;
+    // Success bodies usually have no errcode; a few send errcode 0.
+    if (answer.errcode !== undefined && answer.errcode !== 0) {
+      const errcode = Number(answer.errcode);
+      if (!Number.isInteger(errcode)) throw unavailable('invalid_response', 'answered with an errcode that is not a number');
+      const errmsg = typeof answer.errmsg === 'string' ? redact(answer.errmsg, secrets) : '';
+      throw new WeChatApiError({ errcode, errmsg, path: call.path });
+    }
+    return answer;
+  }
+
+  #url(call: WeChatRequest): string {
+    const query = call.query.map(([name, value]) => `${name}=${encodeURIComponent(value)}`).join('&');
+    return `${this.#options.apiBaseUrl}${call.path}${query === '' ? '' : `?${query}`}`;
+  }
+}
+
+/** A got RequestError, as a WeChatUnavailableError whose cause is a scrubbed copy, never got's own error. */
+function networkFailure(error: unknown, endpoint: string, secrets: string[], timeout: number): WeChatUnavailableError {
+  const low = error instanceof Error ? error : new Error(String(error));
+  const code = (low as { code?: unknown }).code;
+  const cause = Object.assign(new Error(redact(low.message, secrets)), { name: low.name, code });
+  if (low.name === 'TimeoutError') {
+    return new WeChatUnavailableError({ reason: 'timeout', endpoint, detail: `did not answer within ${timeout}s`, cause });
+  }
+  const detail = `failed: ${typeof code === 'string' ? `${code} ` : ''}${cause.message}`;
+  return new WeChatUnavailableError({ reason: 'network', endpoint, detail, cause });
+}
+
+/** The start of a body, one line, scrubbed: enough to tell an nginx page from a CDN's. */
+function snippet(body: string, secrets: string[]): string {
+  // Redact before cutting, so that a cut can never leave half a secret behind.
+  const oneLine = redact(body, secrets).replace(/\s+/g, ' ').trim();
+  if (oneLine === '') return 'empty body';
+  return JSON.stringify(oneLine.length > 80 ? `${oneLine.slice(0, 80)}…` : oneLine);
+}
