@@ -1,0 +1,26 @@
+/** Every way an error can leave a process, so that tests can scan them all for secrets. */
+import { inspect } from 'node:util';
+import { SECRETS } from './fixtures.js';
+
+/** message, stack, String(), util.inspect (hidden fields too), JSON, and the same for each `cause` down the chain. */
+export function serializations(error: unknown): string[] {
+  const out: string[] = [inspect(error, { showHidden: true, depth: null })];
+  let current: unknown = error;
+  for (let depth = 0; current instanceof Error && depth < 10; depth++) {
+    out.push(
+      current.message,
+      current.stack ?? '',
+      String(current),
+      JSON.stringify(current),
+      JSON.stringify(current, Object.getOwnPropertyNames(current)),
+      inspect(current, { showHidden: true, depth: null, getters: true }),
+    );
+    current = current.cause;
+  }
+  return out;
+}
+
+/** The secrets found in a text, raw or URL-encoded. */
+export function leaksIn(text: string): string[] {
+  return SECRETS.filter((secret) => text.includes(secret) || text.includes(encodeURIComponent(secret)));
+}
