@@ -65,7 +65,6 @@ export class HttpTransport {
 
   async #attempt(call: WeChatRequest, attempt: number): Promise<JsonObject> {
     const secrets = [this.#appSecret, ...call.secrets];
-    const endpoint = `${call.method} ${call.path}`;
     const url = this.#url(call);
     const started = performance.now();
     const trace = (outcome: string): void => {
@@ -75,7 +74,7 @@ export class HttpTransport {
       }
     };
     try {
-      const body = this.#parse(await this.#send(call, url, endpoint, secrets), call, secrets);
+      const body = this.#parse(await this.#send(call, url, secrets), call, secrets);
       trace('ok');
       return body;
     } catch (error) {
@@ -84,7 +83,7 @@ export class HttpTransport {
     }
   }
 
-  async #send(call: WeChatRequest, url: string, endpoint: string, secrets: string[]): Promise<Response<string>> {
+  async #send(call: WeChatRequest, url: string, secrets: string[]): Promise<Response<string>> {
     try {
       return await got(url, {
         method: call.method,
@@ -99,12 +98,12 @@ export class HttpTransport {
         agent: this.#agents,
       });
     } catch (error) {
-      throw networkFailure(error, endpoint, secrets, this.#options.timeout);
+      throw networkFailure(error, endpointOf(call), secrets, this.#options.timeout);
     }
   }
 
   #parse(response: Response<string>, call: WeChatRequest, secrets: string[]): JsonObject {
-    const endpoint = `${call.method} ${call.path}`;
+    const endpoint = endpointOf(call);
     const unavailable = (reason: UnavailableReason, detail: string): WeChatUnavailableError =>
       new WeChatUnavailableError({ reason, endpoint, detail, httpStatus: response.statusCode });
     const contentType = response.headers['content-type'] ?? 'no content type';
@@ -136,6 +135,11 @@ export class HttpTransport {
     const query = call.query.map(([name, value]) => `${name}=${encodeURIComponent(value)}`).join('&');
     return `${this.#options.apiBaseUrl}${call.path}${query === '' ? '' : `?${query}`}`;
   }
+}
+
+/** `GET /cgi-bin/token`: how errors name a call, with no query string. */
+function endpointOf(call: WeChatRequest): string {
+  return `${call.method} ${call.path}`;
 }
 
 /** A got RequestError, as a WeChatUnavailableError whose cause is a scrubbed copy, never got's own error. */

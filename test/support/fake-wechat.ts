@@ -14,6 +14,8 @@ export interface RecordedRequest {
   rawUrl: string;
   headers: IncomingMessage['headers'];
   body: string;
+  /** The client's port: equal for two requests when the connection was kept alive. */
+  remotePort: number | undefined;
 }
 
 export type Handler = (request: RecordedRequest, response: ServerResponse) => void;
@@ -42,6 +44,7 @@ export async function startFakeWeChat(routes: Record<string, Handler | Handler[]
         rawUrl: req.url ?? '/',
         headers: req.headers,
         body: Buffer.concat(chunks).toString('utf8'),
+        remotePort: req.socket.remotePort,
       };
       requests.push(recorded);
       const key = `${recorded.method} ${recorded.path}`;
