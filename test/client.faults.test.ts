@@ -1,7 +1,8 @@
 import { expect } from 'chai';
-import { WeChatApiError, WeChatError, WeChatUnavailableError, type UnavailableReason, type WeChatClient } from '../lib/index.js';
+import { WeChatApiError, WeChatError, WeChatUnavailableError, type UnavailableReason } from '../lib/index.js';
 import { CALLS } from './support/calls.js';
-import { closedPort, errcode, hang, raw, reset, startFakeWeChat, type FakeWeChat, type Handler } from './support/fake-wechat.js';
+import { closedPort, errcode, hang, raw, reset, type Handler } from './support/fake-wechat.js';
+import { useFakeWeChat } from './support/harness.js';
 import { HANG_TIMEOUT, makeClient, rejectionOf } from './support/fixtures.js';
 
 /** What each upstream fault must become: the error's reason, its HTTP status, and whether a retry can help. */
@@ -20,22 +21,12 @@ const FAULTS: Array<{ label: string; handler: Handler; reason: UnavailableReason
 ];
 
 describe('faults, for every call', () => {
-  let server: FakeWeChat | undefined;
-  let client: WeChatClient | undefined;
-
-  afterEach(async () => {
-    client?.close();
-    await server?.close();
-    server = undefined;
-  });
+  const fake = useFakeWeChat();
 
   for (const call of CALLS) {
     describe(call.name, () => {
-      async function setup(handlers: Handler[], timeout?: number): Promise<WeChatClient> {
-        server = await startFakeWeChat({ [call.route]: handlers });
-        client = makeClient(server.url, timeout === undefined ? {} : { timeout });
-        return client;
-      }
+      const setup = (handlers: Handler[], timeout?: number) =>
+        fake.start({ [call.route]: handlers }, timeout === undefined ? {} : { timeout });
 
       it('reads JSON served as text/plain', async () => {
         await call.run(await setup([call.success]));
@@ -54,12 +45,12 @@ describe('faults, for every call', () => {
           expect(unavailable.code).to.equal('ERR_WECHAT_UNAVAILABLE');
           expect(unavailable.endpoint).to.equal(call.route);
           expect(unavailable.message).to.match(/^WeChat could not be reached: /);
-          expect(server!.calls(call.path)).to.have.length(attempts);
+          expect(fake.server.calls(call.path)).to.have.length(attempts);
         });
       }
 
       it('turns a refused connection into a 503 "network" error', async () => {
-        client = makeClient(await closedPort());
+        const client = fake.adopt(makeClient(await closedPort()));
         const error = (await rejectionOf(call.run(client))) as WeChatUnavailableError;
         expect([error.reason, error.status]).to.deep.equal(['network', 503]);
         expect(error.message).to.contain('ECONNREFUSED');
@@ -69,13 +60,13 @@ describe('faults, for every call', () => {
       if (call.idempotent) {
         it('recovers when a 5xx, a cut connection or -1 passes', async () => {
           await call.run(await setup([raw(503, 'busy'), errcode(-1), call.success]));
-          expect(server!.calls(call.path)).to.have.length(3);
+          expect(fake.server.calls(call.path)).to.have.length(3);
         });
       } else {
         it('does not retry -1: the code would be spent', async () => {
           const error = (await rejectionOf(call.run(await setup([errcode(-1), call.success])))) as WeChatApiError;
           expect(error.errcode).to.equal(-1);
-          expect(server!.calls(call.path)).to.have.length(1);
+          expect(fake.server.calls(call.path)).to.have.length(1);
         });
       }
 
@@ -83,15 +74,14 @@ describe('faults, for every call', () => {
         const error = (await rejectionOf(call.run(await setup([errcode(40125, 'invalid appsecret'), call.success])))) as WeChatApiError;
         expect(error).to.be.instanceOf(WeChatApiError);
         expect([error.errcode, error.code, error.path]).to.deep.equal([40125, 'ERR_WECHAT_API', call.path]);
-        expect(server!.calls(call.path)).to.have.length(1);
+        expect(fake.server.calls(call.path)).to.have.length(1);
       });
     });
   }
 
   it('makes a single attempt when retries are turned off (retries: 0)', async () => {
-    server = await startFakeWeChat({ 'GET /cgi-bin/token': raw(500, 'down') });
-    client = makeClient(server.url, { retry: { retries: 0 } });
+    const client = await fake.start({ 'GET /cgi-bin/token': raw(500, 'down') }, { retry: { retries: 0 } });
     await rejectionOf(client.fetchClassicToken());
-    expect(server.requests).to.have.length(1);
+    expect(fake.server.requests).to.have.length(1);
   });
 });

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { WeChatApiError, WeChatArgumentError, WeChatClient, WeChatUnavailableError } from '../lib/index.js';
-import { errcode, hang, json, raw, startFakeWeChat, type FakeWeChat } from './support/fake-wechat.js';
-import { APP_ID, APP_SECRET, CODE, HANG_TIMEOUT, OAUTH_TOKEN, OPENID, REFRESH_TOKEN, makeClient, rejectionOf } from './support/fixtures.js';
+import { errcode, hang, json, raw, type Routes } from './support/fake-wechat.js';
+import { useFakeWeChat } from './support/harness.js';
+import { APP_ID, APP_SECRET, CODE, HANG_TIMEOUT, OAUTH_TOKEN, OPENID, REFRESH_TOKEN, rejectionOf } from './support/fixtures.js';
 
 const oauthAnswer = {
   access_token: OAUTH_TOKEN,
@@ -65,25 +66,14 @@ describe('web authorization', () => {
   });
 
   describe('calls', () => {
-    let server: FakeWeChat | undefined;
-    let client: WeChatClient | undefined;
-
-    async function setup(routes: Parameters<typeof startFakeWeChat>[0]): Promise<WeChatClient> {
-      server = await startFakeWeChat(routes);
-      client = makeClient(server.url, { timeout: HANG_TIMEOUT });
-      return client;
-    }
-
-    afterEach(async () => {
-      client?.close();
-      await server?.close();
-    });
+    const fake = useFakeWeChat();
+    const setup = (routes: Routes) => fake.start(routes, { timeout: HANG_TIMEOUT });
 
     describe('exchangeCode() GET /sns/oauth2/access_token', () => {
       it('reads the JSON that WeChat labels text/plain, and sends the parameters in order', async () => {
         const wechat = await setup({ 'GET /sns/oauth2/access_token': json(oauthAnswer, 'text/plain') });
         expect(await wechat.exchangeCode(CODE)).to.deep.equal(oauthAnswer);
-        expect(server!.requests[0]!.rawUrl).to.equal(
+        expect(fake.server.requests[0]!.rawUrl).to.equal(
           `/sns/oauth2/access_token?appid=${APP_ID}&secret=${APP_SECRET}&code=${CODE}&grant_type=authorization_code`,
         );
       });
@@ -111,7 +101,7 @@ describe('web authorization', () => {
         expect(((await rejectionOf(wechat.exchangeCode(CODE))) as WeChatApiError).errcode).to.equal(-1);
         expect(((await rejectionOf(wechat.exchangeCode(CODE))) as WeChatUnavailableError).httpStatus).to.equal(502);
         expect(((await rejectionOf(wechat.exchangeCode(CODE))) as WeChatUnavailableError).reason).to.equal('timeout');
-        expect(server!.calls('/sns/oauth2/access_token')).to.have.length(3);
+        expect(fake.server.calls('/sns/oauth2/access_token')).to.have.length(3);
       });
 
       it('refuses an empty code or one with white space, without a call', async () => {
@@ -120,7 +110,7 @@ describe('web authorization', () => {
           const error = await rejectionOf(wechat.exchangeCode(code as unknown as string));
           expect(error).to.be.instanceOf(WeChatArgumentError);
         }
-        expect(server!.requests).to.have.length(0);
+        expect(fake.server.requests).to.have.length(0);
       });
 
       it('refuses a success body without an openid', async () => {
@@ -146,7 +136,7 @@ describe('web authorization', () => {
       it("returns the nickname and avatar, from WeChat's text/plain JSON", async () => {
         const wechat = await setup({ 'GET /sns/userinfo': json(profile, 'text/plain') });
         expect(await wechat.fetchSnsUserInfo({ accessToken: OAUTH_TOKEN, openid: OPENID })).to.deep.equal(profile);
-        expect(server!.requests[0]!.rawUrl).to.equal(`/sns/userinfo?access_token=${OAUTH_TOKEN}&openid=${OPENID}&lang=zh_CN`);
+        expect(fake.server.requests[0]!.rawUrl).to.equal(`/sns/userinfo?access_token=${OAUTH_TOKEN}&openid=${OPENID}&lang=zh_CN`);
       });
 
       it('reports 48001 (a snsapi_base token) as a configuration error', async () => {

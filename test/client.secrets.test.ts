@@ -2,9 +2,10 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { WeChatError, type WeChatClient } from '../lib/index.js';
+import { WeChatError } from '../lib/index.js';
 import { CALLS } from './support/calls.js';
-import { closedPort, hang, json, raw, reset, startFakeWeChat, type FakeWeChat, type Handler } from './support/fake-wechat.js';
+import { closedPort, hang, json, raw, reset, type Handler } from './support/fake-wechat.js';
+import { useFakeWeChat } from './support/harness.js';
 import { ACCESS_TOKEN, CODE, HANG_TIMEOUT, OAUTH_TOKEN, makeClient, rejectionOf } from './support/fixtures.js';
 import { leaksIn, serializations } from './support/leak-scan.js';
 
@@ -22,32 +23,24 @@ const FAILURES: Array<{ label: string; handler: Handler }> = [
 ];
 
 describe('secrets never leak', () => {
-  let server: FakeWeChat | undefined;
-  let client: WeChatClient | undefined;
-
-  afterEach(async () => {
-    client?.close();
-    await server?.close();
-    server = undefined;
-  });
+  const fake = useFakeWeChat();
 
   for (const call of CALLS) {
     describe(call.name, () => {
       for (const failure of FAILURES) {
         it(`keeps every secret out of the error for ${failure.label}`, async () => {
-          server = await startFakeWeChat({ [call.route]: failure.handler });
-          client = makeClient(server.url, { timeout: HANG_TIMEOUT });
+          const client = await fake.start({ [call.route]: failure.handler }, { timeout: HANG_TIMEOUT });
           const error = await rejectionOf(call.run(client));
           expect(error).to.be.instanceOf(WeChatError);
           // The request did carry secrets (so an echo of it would leak them) ...
-          expect(server.requests.map(echoed).flatMap(leaksIn)).not.to.be.empty;
+          expect(fake.server.requests.map(echoed).flatMap(leaksIn)).not.to.be.empty;
           // ... and none of them reaches any serialization of the error.
           for (const text of serializations(error)) expect(leaksIn(text), text).to.deep.equal([]);
         });
       }
 
       it('keeps every secret out of the error for a refused connection', async () => {
-        client = makeClient(await closedPort());
+        const client = fake.adopt(makeClient(await closedPort()));
         const error = await rejectionOf(call.run(client));
         for (const text of serializations(error)) expect(leaksIn(text), text).to.deep.equal([]);
       });
@@ -55,7 +48,7 @@ describe('secrets never leak', () => {
   }
 
   it('never echoes a malformed token or code in an argument error', async () => {
-    client = makeClient('http://127.0.0.1:9');
+    const client = fake.adopt(makeClient('http://127.0.0.1:9'));
     const errors = [
       await rejectionOf(client.exchangeCode(`${CODE} `)),
       await rejectionOf(client.fetchUserInfo({ accessToken: `${ACCESS_TOKEN}\n`, openid: 'oABC' })),

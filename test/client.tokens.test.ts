@@ -1,28 +1,18 @@
 import { expect } from 'chai';
-import { WeChatApiError, WeChatUnavailableError, type WeChatClient } from '../lib/index.js';
-import { errcode, json, startFakeWeChat, type FakeWeChat } from './support/fake-wechat.js';
-import { ACCESS_TOKEN, APP_ID, APP_SECRET, makeClient, rejectionOf } from './support/fixtures.js';
+import { WeChatApiError, WeChatUnavailableError } from '../lib/index.js';
+import { errcode, json, type Routes } from './support/fake-wechat.js';
+import { useFakeWeChat } from './support/harness.js';
+import { ACCESS_TOKEN, APP_ID, APP_SECRET, rejectionOf } from './support/fixtures.js';
 
 describe('global access token calls', () => {
-  let server: FakeWeChat | undefined;
-  let client: WeChatClient | undefined;
-
-  async function setup(routes: Parameters<typeof startFakeWeChat>[0]): Promise<WeChatClient> {
-    server = await startFakeWeChat(routes);
-    client = makeClient(server.url);
-    return client;
-  }
-
-  afterEach(async () => {
-    client?.close();
-    await server?.close();
-  });
+  const fake = useFakeWeChat();
+  const setup = (routes: Routes) => fake.start(routes);
 
   describe('GET /cgi-bin/token (classic)', () => {
     it('sends grant_type, appid and secret in that order and returns the token', async () => {
       const wechat = await setup({ 'GET /cgi-bin/token': json({ access_token: ACCESS_TOKEN, expires_in: 7200 }) });
       expect(await wechat.fetchClassicToken()).to.deep.equal({ access_token: ACCESS_TOKEN, expires_in: 7200 });
-      expect(server!.requests[0]!.rawUrl).to.equal(
+      expect(fake.server.requests[0]!.rawUrl).to.equal(
         `/cgi-bin/token?grant_type=client_credential&appid=${APP_ID}&secret=${APP_SECRET}`,
       );
     });
@@ -39,7 +29,7 @@ describe('global access token calls', () => {
       expect(apiError.hint.zh).to.contain('appsecret');
       expect(apiError.path).to.equal('/cgi-bin/token');
       expect(apiError.rid).to.equal('6650f1a2-1b2c3d4e-5f6a7b8c');
-      expect(server!.calls('/cgi-bin/token')).to.have.length(1);
+      expect(fake.server.calls('/cgi-bin/token')).to.have.length(1);
     });
 
     it('retries errcode -1 and then succeeds', async () => {
@@ -47,7 +37,7 @@ describe('global access token calls', () => {
         'GET /cgi-bin/token': [errcode(-1, 'system error'), json({ access_token: ACCESS_TOKEN, expires_in: 7200 })],
       });
       expect((await wechat.fetchClassicToken()).access_token).to.equal(ACCESS_TOKEN);
-      expect(server!.calls('/cgi-bin/token')).to.have.length(2);
+      expect(fake.server.calls('/cgi-bin/token')).to.have.length(2);
     });
 
     it('gives up on -1 after the configured retries, with a 503', async () => {
@@ -56,7 +46,7 @@ describe('global access token calls', () => {
       expect(error.errcode).to.equal(-1);
       expect(error.status).to.equal(503);
       expect(error.retryable).to.be.true;
-      expect(server!.calls('/cgi-bin/token')).to.have.length(3);
+      expect(fake.server.calls('/cgi-bin/token')).to.have.length(3);
     });
 
     it('does not retry a spent daily quota (45009)', async () => {
@@ -64,7 +54,7 @@ describe('global access token calls', () => {
       const error = (await rejectionOf(wechat.fetchClassicToken())) as WeChatApiError;
       expect(error.category).to.equal('quota');
       expect(error.status).to.equal(503);
-      expect(server!.calls('/cgi-bin/token')).to.have.length(1);
+      expect(fake.server.calls('/cgi-bin/token')).to.have.length(1);
     });
 
     it('keeps the caller IP that 40164 reports', async () => {
@@ -92,7 +82,7 @@ describe('global access token calls', () => {
     it('posts a JSON body in normal mode and keeps the secret out of the URL', async () => {
       const wechat = await setup({ 'POST /cgi-bin/stable_token': json({ access_token: ACCESS_TOKEN, expires_in: 5400 }) });
       expect(await wechat.fetchStableToken()).to.deep.equal({ access_token: ACCESS_TOKEN, expires_in: 5400 });
-      const [request] = server!.requests;
+      const [request] = fake.server.requests;
       expect(request!.rawUrl).to.equal('/cgi-bin/stable_token');
       expect(request!.headers['content-type']).to.match(/^application\/json/);
       expect(JSON.parse(request!.body)).to.deep.equal({
@@ -106,14 +96,14 @@ describe('global access token calls', () => {
     it('asks for force_refresh only when told to', async () => {
       const wechat = await setup({ 'POST /cgi-bin/stable_token': json({ access_token: ACCESS_TOKEN, expires_in: 7200 }) });
       await wechat.fetchStableToken({ forceRefresh: true });
-      expect(JSON.parse(server!.requests[0]!.body)).to.include({ force_refresh: true });
+      expect(JSON.parse(fake.server.requests[0]!.body)).to.include({ force_refresh: true });
     });
 
     it('reports 41002 (the form-body mistake) as a configuration error', async () => {
       const wechat = await setup({ 'POST /cgi-bin/stable_token': errcode(41002, 'appid missing') });
       const error = (await rejectionOf(wechat.fetchStableToken())) as WeChatApiError;
       expect([error.errcode, error.category, error.status]).to.deep.equal([41002, 'config', 502]);
-      expect(server!.requests).to.have.length(1);
+      expect(fake.server.requests).to.have.length(1);
     });
 
     it('retries -1, as the classic call does', async () => {
@@ -121,7 +111,7 @@ describe('global access token calls', () => {
         'POST /cgi-bin/stable_token': [errcode(-1), errcode(-1), json({ access_token: ACCESS_TOKEN, expires_in: 7200 })],
       });
       expect((await wechat.fetchStableToken()).access_token).to.equal(ACCESS_TOKEN);
-      expect(server!.requests).to.have.length(3);
+      expect(fake.server.requests).to.have.length(3);
     });
   });
 });

@@ -1,11 +1,11 @@
 import { expect } from 'chai';
-import { BATCH_LIMIT, WeChatApiError, WeChatArgumentError, WeChatUnavailableError, type WeChatClient } from '../lib/index.js';
-import { errcode, json, startFakeWeChat, type FakeWeChat, type Handler } from './support/fake-wechat.js';
+import { BATCH_LIMIT, WeChatApiError, WeChatArgumentError, WeChatUnavailableError } from '../lib/index.js';
+import { errcode, json, type Handler, type Routes } from './support/fake-wechat.js';
+import { useFakeWeChat } from './support/harness.js';
 import {
   ACCESS_TOKEN,
   OPENID,
   followerInfo,
-  makeClient,
   nonFollowerInfo,
   openidNumber,
   rejectionOf,
@@ -21,19 +21,8 @@ const batchAnswer: Handler = (request, response) => {
 };
 
 describe('user info calls', () => {
-  let server: FakeWeChat | undefined;
-  let client: WeChatClient | undefined;
-
-  async function setup(routes: Parameters<typeof startFakeWeChat>[0]): Promise<WeChatClient> {
-    server = await startFakeWeChat(routes);
-    client = makeClient(server.url);
-    return client;
-  }
-
-  afterEach(async () => {
-    client?.close();
-    await server?.close();
-  });
+  const fake = useFakeWeChat();
+  const setup = (routes: Routes) => fake.start(routes);
 
   describe('fetchUserInfo() GET /cgi-bin/user/info', () => {
     it('returns a follower in the post-2021 shape, with empty nickname and avatar', async () => {
@@ -42,7 +31,7 @@ describe('user info calls', () => {
       expect(info).to.deep.equal(followerInfo(OPENID));
       expect(info.subscribe).to.equal(1);
       if (info.subscribe === 1) expect([info.nickname, info.headimgurl]).to.deep.equal(['', '']);
-      expect(server!.requests[0]!.rawUrl).to.equal(`/cgi-bin/user/info?access_token=${ACCESS_TOKEN}&openid=${OPENID}&lang=zh_CN`);
+      expect(fake.server.requests[0]!.rawUrl).to.equal(`/cgi-bin/user/info?access_token=${ACCESS_TOKEN}&openid=${OPENID}&lang=zh_CN`);
     });
 
     it('returns a non-follower as subscribe: 0 with nothing else', async () => {
@@ -52,7 +41,7 @@ describe('user info calls', () => {
         openid: OPENID,
         tagid_list: [],
       });
-      expect(server!.requests[0]!.query.get('lang')).to.equal('en');
+      expect(fake.server.requests[0]!.query.get('lang')).to.equal('en');
     });
 
     it('reports 40003 (an openid of another app) as a 400-class error', async () => {
@@ -65,7 +54,7 @@ describe('user info calls', () => {
       const wechat = await setup({ 'GET /cgi-bin/user/info': errcode(40001, 'invalid credential, access_token is invalid or not latest') });
       const error = (await rejectionOf(wechat.fetchUserInfo({ accessToken: ACCESS_TOKEN, openid: OPENID }))) as WeChatApiError;
       expect(error.category).to.equal('token');
-      expect(server!.requests).to.have.length(1);
+      expect(fake.server.requests).to.have.length(1);
     });
 
     it('refuses malformed openids without a call', async () => {
@@ -74,7 +63,7 @@ describe('user info calls', () => {
         const error = await rejectionOf(wechat.fetchUserInfo({ accessToken: ACCESS_TOKEN, openid: openid as string }));
         expect(error).to.be.instanceOf(WeChatArgumentError);
       }
-      expect(server!.requests).to.have.length(0);
+      expect(fake.server.requests).to.have.length(0);
     });
 
     it('refuses an answer whose subscribe is neither 0 nor 1', async () => {
@@ -92,7 +81,7 @@ describe('user info calls', () => {
 
       expect(infos.map((info) => info.openid)).to.deep.equal(openids);
       expect(infos.map((info) => info.subscribe)).to.deep.equal(openids.map((_, index) => index % 2));
-      const calls = server!.calls('/cgi-bin/user/info/batchget');
+      const calls = fake.server.calls('/cgi-bin/user/info/batchget');
       expect(calls.map((call) => (JSON.parse(call.body) as { user_list: unknown[] }).user_list.length).sort((a, b) => b - a)).to.deep.equal([100, 100, 50]);
       const sent = calls.flatMap((call) => (JSON.parse(call.body) as { user_list: Array<{ openid: string }> }).user_list.map((u) => u.openid));
       expect(sent.sort()).to.deep.equal([...openids].sort());
@@ -103,7 +92,7 @@ describe('user info calls', () => {
     it('makes no call for an empty list', async () => {
       const wechat = await setup({});
       expect(await wechat.fetchUserInfoBatch({ accessToken: ACCESS_TOKEN, openids: [] })).to.deep.equal([]);
-      expect(server!.requests).to.have.length(0);
+      expect(fake.server.requests).to.have.length(0);
     });
 
     it('refuses the whole list, naming the entry, when one openid is malformed', async () => {
@@ -112,7 +101,7 @@ describe('user info calls', () => {
         wechat.fetchUserInfoBatch({ accessToken: ACCESS_TOKEN, openids: [OPENID, 'bad openid'] }),
       )) as WeChatArgumentError;
       expect(error.argument).to.equal('openids[1]');
-      expect(server!.requests).to.have.length(0);
+      expect(fake.server.requests).to.have.length(0);
     });
 
     it('reports 40003 for a well-formed openid of another app', async () => {

@@ -131,38 +131,14 @@ export class WeChatClient {
 
   /** `GET /sns/userinfo`: nickname and avatar, with a `snsapi_userinfo` OAuth token (48001 otherwise). */
   async fetchSnsUserInfo({ accessToken, openid, lang = 'zh_CN' }: SnsUserInfoParams): Promise<SnsUserInfo> {
-    requireSecretArgument('accessToken', accessToken);
-    requireOpenid('openid', openid);
-    const body = await this.#http.request({
-      method: 'GET',
-      path: '/sns/userinfo',
-      query: [
-        ['access_token', accessToken],
-        ['openid', openid],
-        ['lang', lang],
-      ],
-      idempotent: true,
-      secrets: [accessToken],
-    });
+    const body = await this.#getAboutUser('/sns/userinfo', accessToken, openid, lang);
     expectFields(body, 'GET /sns/userinfo', { openid: 'string', nickname: 'string' });
     return body as unknown as SnsUserInfo;
   }
 
   /** `GET /cgi-bin/user/info` with the global token: `subscribe` says whether the user follows the account. */
   async fetchUserInfo({ accessToken, openid, lang = 'zh_CN' }: UserInfoParams): Promise<UserInfo> {
-    requireSecretArgument('accessToken', accessToken);
-    requireOpenid('openid', openid);
-    const body = await this.#http.request({
-      method: 'GET',
-      path: '/cgi-bin/user/info',
-      query: [
-        ['access_token', accessToken],
-        ['openid', openid],
-        ['lang', lang],
-      ],
-      idempotent: true,
-      secrets: [accessToken],
-    });
+    const body = await this.#getAboutUser('/cgi-bin/user/info', accessToken, openid, lang);
     return expectUserInfo(body, 'GET /cgi-bin/user/info');
   }
 
@@ -184,6 +160,23 @@ export class WeChatClient {
   /** Closes the kept-alive connections. */
   close(): void {
     this.#http.close();
+  }
+
+  /** `GET path?access_token&openid&lang`, the shape both user-info endpoints share. */
+  async #getAboutUser(path: string, accessToken: string, openid: string, lang: UserInfoLang): Promise<JsonObject> {
+    requireSecretArgument('accessToken', accessToken);
+    requireOpenid('openid', openid);
+    return this.#http.request({
+      method: 'GET',
+      path,
+      query: [
+        ['access_token', accessToken],
+        ['openid', openid],
+        ['lang', lang],
+      ],
+      idempotent: true,
+      secrets: [accessToken],
+    });
   }
 
   async #fetchBatch(accessToken: string, openids: string[], lang: UserInfoLang): Promise<UserInfo[]> {

@@ -20,6 +20,9 @@ export interface RecordedRequest {
 
 export type Handler = (request: RecordedRequest, response: ServerResponse) => void;
 
+/** Handlers keyed by `METHOD /path`; a list answers one call each, and its last entry repeats. */
+export type Routes = Record<string, Handler | Handler[]>;
+
 export interface FakeWeChat {
   url: string;
   requests: RecordedRequest[];
@@ -29,7 +32,7 @@ export interface FakeWeChat {
 }
 
 /** Starts a server on a free loopback port. Routes are keyed by `METHOD /path`. */
-export async function startFakeWeChat(routes: Record<string, Handler | Handler[]>): Promise<FakeWeChat> {
+export async function startFakeWeChat(routes: Routes): Promise<FakeWeChat> {
   const requests: RecordedRequest[] = [];
   const counters = new Map<string, number>();
   const server: Server = createServer((req, res) => {
