@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { redact } from '../lib/index.js';
-import { redactQuery } from '../lib/util/redact.js';
+import { maskSecretFields } from '../lib/util/redact.js';
 import { json, startFakeWeChat } from './support/fake-wechat.js';
 import { ACCESS_TOKEN, APP_SECRET, CODE, OPENID, followerInfo, makeClient } from './support/fixtures.js';
 
@@ -39,11 +39,21 @@ describe('HTTP transport', () => {
   describe('redaction', () => {
     it('masks the values of secret query parameters, and only those', () => {
       expect(
-        redactQuery(`https://x/a?grant_type=client_credential&appid=wx1&secret=${APP_SECRET}&code=${CODE}&errcode=1&access_token=${ACCESS_TOKEN}#f`),
+        maskSecretFields(`https://x/a?grant_type=client_credential&appid=wx1&secret=${APP_SECRET}&code=${CODE}&errcode=1&access_token=${ACCESS_TOKEN}#f`),
       ).to.equal('https://x/a?grant_type=client_credential&appid=wx1&secret=***&code=***&errcode=1&access_token=***#f');
-      expect(redactQuery('/sns/oauth2/refresh_token?appid=wx1&REFRESH_TOKEN=abc&scope=x')).to.equal(
+      expect(maskSecretFields('/sns/oauth2/refresh_token?appid=wx1&REFRESH_TOKEN=abc&scope=x')).to.equal(
         '/sns/oauth2/refresh_token?appid=wx1&REFRESH_TOKEN=***&scope=x',
       );
+      expect(maskSecretFields('<pre>access_token=abc&amp;code=def errcode=40001</pre>')).to.equal(
+        '<pre>access_token=***&amp;code=*** errcode=40001</pre>',
+      );
+    });
+
+    it('masks secret JSON fields, even in a body cut off mid-token', () => {
+      expect(maskSecretFields('{"access_token": "86_abc","expires_in":7200,"code":40001}')).to.equal(
+        '{"access_token": "***","expires_in":7200,"code":40001}',
+      );
+      expect(maskSecretFields('{"errcode":0,"refresh_token":"86_cut')).to.equal('{"errcode":0,"refresh_token":"***');
     });
 
     it('masks known secrets wherever they stand, raw or URL-encoded', () => {

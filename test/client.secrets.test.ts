@@ -6,7 +6,7 @@ import { WeChatError } from '../lib/index.js';
 import { CALLS } from './support/calls.js';
 import { closedPort, hang, json, raw, reset, type Handler } from './support/fake-wechat.js';
 import { useFakeWeChat } from './support/harness.js';
-import { ACCESS_TOKEN, CODE, HANG_TIMEOUT, OAUTH_TOKEN, makeClient, rejectionOf } from './support/fixtures.js';
+import { ACCESS_TOKEN, CODE, HANG_TIMEOUT, OAUTH_TOKEN, REFRESH_TOKEN, makeClient, rejectionOf } from './support/fixtures.js';
 import { leaksIn, serializations } from './support/leak-scan.js';
 
 /** The worst upstream: one that echoes the whole request (URL and body) back into its answer. */
@@ -18,6 +18,9 @@ const FAILURES: Array<{ label: string; handler: Handler }> = [
   { label: 'an HTML 500 page echoing the request', handler: (req, res) => raw(500, `<html><pre>${echoed(req)}</pre></html>`)(req, res) },
   { label: 'a 200 HTML page echoing the request', handler: (req, res) => raw(200, `<html>${echoed(req)}</html>`)(req, res) },
   { label: 'a success without its fields, echoing the request', handler: (req, res) => json({ user_info_list: [{ echo: echoed(req) }], echo: echoed(req) })(req, res) },
+  // A fresh token that the client has never seen, so only the field name can tell it is a secret.
+  { label: 'truncated JSON that carries a fresh token', handler: raw(200, `{"access_token":"${ACCESS_TOKEN}","refresh_token":"${REFRESH_TOKEN}","expi`, 'text/plain') },
+  { label: 'an HTML 502 page that shows a token field', handler: raw(502, `<pre>access_token=${ACCESS_TOKEN}&amp;refresh_token=${REFRESH_TOKEN}</pre>`) },
   { label: 'a cut connection', handler: reset },
   { label: 'a timeout', handler: hang },
 ];

@@ -5,21 +5,24 @@
 
 const REDACTED = '***';
 
-/** Query parameters whose values are secrets wherever they appear. */
-const SECRET_QUERY_PARAM = /([?&](?:secret|appsecret|access_token|refresh_token|code)=)[^&#\s"'<>]*/gi;
+// The names under which WeChat's secrets travel: query strings, form bodies, JSON.
+/** `secret=…`, not preceded by a word character (so `errcode=` is left alone). */
+const SECRET_PARAM = /(^|\W)((?:secret|appsecret|access_token|refresh_token|code)=)[^&#\s"'<>]*/gi;
+/** `"access_token": "…`, closed or cut off: a truncated body still holds a secret. */
+const SECRET_JSON_FIELD = /("(?:secret|appsecret|access_token|refresh_token|code)"\s*:\s*")[^"]*/gi;
 
-/** Replaces the values of secret query parameters in any text that may hold a URL. */
-export function redactQuery(text: string): string {
-  return text.replace(SECRET_QUERY_PARAM, `$1${REDACTED}`);
+/** Masks the values of secret parameters and JSON fields in any text: a URL, a body, an upstream page. */
+export function maskSecretFields(text: string): string {
+  return text.replace(SECRET_PARAM, `$1$2${REDACTED}`).replace(SECRET_JSON_FIELD, `$1${REDACTED}`);
 }
 
 /**
- * Redacts secret query parameters, then every occurrence of the known secret values (raw and URL-encoded).
- * The second pass catches secrets in places no parameter name announces: an upstream errmsg that echoes a
- * token, a JSON body, a low-level error message.
+ * Masks secret parameters and fields by name, then every occurrence of the known secret values (raw and
+ * URL-encoded). The second pass catches secrets that no name announces: an upstream errmsg that echoes a
+ * token, a low-level error message.
  */
 export function redact(text: string, secrets: readonly string[]): string {
-  let result = redactQuery(text);
+  let result = maskSecretFields(text);
   for (const secret of secrets) {
     if (secret === '') continue;
     result = result.replaceAll(secret, REDACTED);
