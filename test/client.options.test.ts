@@ -39,6 +39,9 @@ describe('client options', () => {
     ['options', undefined, 'options'],
     ['appId missing', { appSecret: APP_SECRET }, 'appId'],
     ['appId with a space', { appId: 'wx 123', appSecret: APP_SECRET }, 'appId'],
+    ['appId not of the wx shape', { appId: 'my-app', appSecret: APP_SECRET }, 'appId'],
+    ['appId and appSecret swapped', { appId: APP_SECRET, appSecret: APP_ID }, 'appId'],
+    ['appSecret that is an AppID', { appId: APP_ID, appSecret: APP_ID }, 'appSecret'],
     ['appSecret missing', { appId: APP_ID }, 'appSecret'],
     ['appSecret empty', { appId: APP_ID, appSecret: '  ' }, 'appSecret'],
     ['appSecret with a line break', { appId: APP_ID, appSecret: `${APP_SECRET}\n` }, 'appSecret'],
@@ -63,10 +66,12 @@ describe('client options', () => {
     });
   }
 
-  it('never echoes a wrong secret in the message', () => {
-    const error = optionsError({ appId: APP_ID, appSecret: `${APP_SECRET} ` });
-    expect(error.message).not.to.contain(APP_SECRET);
-    expect(error.stack).not.to.contain(APP_SECRET);
+  it('never echoes a wrong secret, nor a secret pasted in as the appId', () => {
+    for (const options of [{ appId: APP_ID, appSecret: `${APP_SECRET} ` }, { appId: APP_SECRET, appSecret: APP_SECRET }]) {
+      const error = optionsError(options);
+      expect(error.message).not.to.contain(APP_SECRET);
+      expect(error.stack).not.to.contain(APP_SECRET);
+    }
   });
 
   it('keeps the secret out of inspect and JSON of the client', () => {

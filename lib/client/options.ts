@@ -34,6 +34,9 @@ export interface ResolvedClientOptions {
   readonly retry: Readonly<Required<RetryOptions>>;
 }
 
+/** Every AppID, test accounts' included, is `wx` and 16 hex digits. */
+const APP_ID = /^wx[0-9a-f]{16}$/;
+
 export const DEFAULT_API_BASE_URL = 'https://api.weixin.qq.com';
 export const DEFAULT_OAUTH_BASE_URL = 'https://open.weixin.qq.com';
 
@@ -45,14 +48,20 @@ export function resolveClientOptions(options: WeChatClientOptions): {
   if (options === null || typeof options !== 'object') {
     throw new WeChatOptionsError('options', 'expected an object with at least appId and appSecret');
   }
-  const appId = requireIdentifier('appId', options.appId);
-  // The secret's value is never echoed, not even in the message that says it is wrong.
+  // Neither value is ever echoed: a wrong appId is often the secret, pasted into the wrong variable.
+  if (typeof options.appId !== 'string' || !APP_ID.test(options.appId)) {
+    throw new WeChatOptionsError('appId', 'expected the AppID from the MP console: wx and 16 hex digits, such as wx1234567890abcdef');
+  }
   if (typeof options.appSecret !== 'string' || options.appSecret.trim() === '') {
     throw new WeChatOptionsError('appSecret', 'expected a non-empty string (the AppSecret from the MP console)');
   }
   if (/\s/.test(options.appSecret)) {
     throw new WeChatOptionsError('appSecret', 'contains white space: was it copied with a space or a line break?');
   }
+  if (APP_ID.test(options.appSecret)) {
+    throw new WeChatOptionsError('appSecret', 'looks like an AppID: were appId and appSecret swapped?');
+  }
+  const appId = options.appId;
   const retry = options.retry ?? {};
   if (retry === null || typeof retry !== 'object') {
     throw new WeChatOptionsError('retry', 'expected an object such as { retries: 2, minDelay: 0.2, maxDelay: 2 }');
@@ -72,19 +81,12 @@ export function resolveClientOptions(options: WeChatClientOptions): {
   return { resolved, appSecret: options.appSecret };
 }
 
-function requireIdentifier(name: string, value: unknown): string {
-  if (typeof value !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(value)) {
-    throw new WeChatOptionsError(name, `expected the AppID from the MP console (such as wx1234567890abcdef), got ${describe(value)}`);
-  }
-  return value;
-}
-
 /** An absolute http(s) URL with no query or fragment; a path prefix (a proxy's) is kept, the trailing slash is not. */
 function requireBaseUrl(name: string, value: unknown, fallback: string): string {
   if (value === undefined) return fallback;
   const url = typeof value === 'string' && URL.canParse(value) ? new URL(value) : undefined;
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    throw new WeChatOptionsError(name, `expected an absolute http(s) URL such as ${fallback}, got ${describe(value)}`);
+    throw new WeChatOptionsError(name, `expected an absolute http(s) URL such as ${fallback}, got ${describeValue(value)}`);
   }
   if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
     throw new WeChatOptionsError(name, 'must not carry a query string, a fragment or credentials');
@@ -95,7 +97,7 @@ function requireBaseUrl(name: string, value: unknown, fallback: string): string 
 function requireSeconds(name: string, value: unknown, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw new WeChatOptionsError(name, `expected a number of seconds from ${min} to ${max}, got ${describe(value)}`);
+    throw new WeChatOptionsError(name, `expected a number of seconds from ${min} to ${max}, got ${describeValue(value)}`);
   }
   return value;
 }
@@ -103,13 +105,13 @@ function requireSeconds(name: string, value: unknown, fallback: number, min: num
 function requireCount(name: string, value: unknown, fallback: number, max: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
-    throw new WeChatOptionsError(name, `expected a whole number from 0 to ${max}, got ${describe(value)}`);
+    throw new WeChatOptionsError(name, `expected a whole number from 0 to ${max}, got ${describeValue(value)}`);
   }
   return value;
 }
 
 /** A short, safe description of a wrong value (never used for the secret). */
-export function describe(value: unknown): string {
+function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
   if (value === null || typeof value !== 'object') return String(value);
   return Array.isArray(value) ? 'an array' : 'an object';
