@@ -65,7 +65,7 @@ export class WeChatApiError extends WeChatError {
   readonly hint: Hint;
 
   constructor({ errcode, errmsg, path }: ApiErrorDetails) {
-    const { category, en, zh } = describeErrcode(errcode);
+    const { category, en, zh } = describeErrcode(errcode, path);
     const rid = parseRid(errmsg);
     super(
       `WeChat API error ${errcode} at ${path}: ${en} / ${zh}` + (rid === undefined ? '' : ` (rid: ${rid})`),

@@ -57,6 +57,14 @@ describe('global access token calls', () => {
       expect(fake.server.calls('/cgi-bin/token')).to.have.length(1);
     });
 
+    it('reads 40001 from a token fetch as a refused secret, not as a stale token', async () => {
+      const wechat = await setup({ 'GET /cgi-bin/token': errcode(40001, 'invalid credential') });
+      const error = (await rejectionOf(wechat.fetchClassicToken())) as WeChatApiError;
+      expect([error.errcode, error.category, error.status]).to.deep.equal([40001, 'config', 502]);
+      expect(error.hint.en).to.contain('AppSecret');
+      expect(fake.server.requests).to.have.length(1);
+    });
+
     it('keeps the caller IP that 40164 reports', async () => {
       const wechat = await setup({ 'GET /cgi-bin/token': errcode(40164, 'invalid ip 203.0.113.9 ipv6 ::ffff:203.0.113.9, not in whitelist') });
       const error = (await rejectionOf(wechat.fetchClassicToken())) as WeChatApiError;

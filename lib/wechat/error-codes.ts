@@ -82,7 +82,22 @@ const unknownEntry = entry(
   '未知错误：请查阅微信全局返回码说明',
 );
 
-/** The family and the bilingual hint of a WeChat errcode. */
-export function describeErrcode(errcode: number): ErrorCodeEntry {
+/**
+ * WeChat's global return codes describe 40001 as "AppSecret wrong when fetching the token, or access_token
+ * invalid". A call that sends no access token can only mean the first: a configuration error, which no token
+ * refresh can cure.
+ */
+const secretRefused = entry(
+  'config',
+  'credential refused while fetching a token: check the AppSecret (and the AppID) in the MP console',
+  '获取凭证时校验失败：请核对公众平台中的 AppSecret（及 AppID）',
+);
+
+/** Endpoints that authenticate with the AppSecret rather than an access token. */
+const SECRET_ENDPOINTS: ReadonlySet<string> = new Set(['/cgi-bin/token', '/cgi-bin/stable_token', '/sns/oauth2/access_token']);
+
+/** The family and the bilingual hint of a WeChat errcode, as answered by the endpoint at `path`. */
+export function describeErrcode(errcode: number, path: string): ErrorCodeEntry {
+  if (errcode === 40001 && SECRET_ENDPOINTS.has(path)) return secretRefused;
   return table.get(errcode) ?? unknownEntry;
 }
