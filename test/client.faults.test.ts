@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { WeChatApiError, WeChatError, WeChatUnavailableError, type UnavailableReason } from '../lib/index.js';
-import { CALLS } from './support/calls.js';
+import { CALLS, success } from './support/calls.js';
 import { closedPort, errcode, hang, raw, reset, type Handler } from './support/fake-wechat.js';
 import { useFakeWeChat } from './support/harness.js';
 import { HANG_TIMEOUT, makeClient, rejectionOf } from './support/fixtures.js';
@@ -29,7 +29,13 @@ describe('faults, for every call', () => {
         fake.start({ [call.route]: handlers }, timeout === undefined ? {} : { timeout });
 
       it('reads JSON served as text/plain', async () => {
-        await call.run(await setup([call.success]));
+        await call.run(await setup([success(call)]));
+      });
+
+      it('reads errcode 0, a number or a string, as success', async () => {
+        const client = await setup([success(call, { errcode: 0, errmsg: 'ok' }), success(call, { errcode: '0', errmsg: 'ok' })]);
+        await call.run(client);
+        await call.run(client);
       });
 
       for (const fault of FAULTS) {
@@ -59,19 +65,19 @@ describe('faults, for every call', () => {
 
       if (call.idempotent) {
         it('recovers when a 5xx, a cut connection or -1 passes', async () => {
-          await call.run(await setup([raw(503, 'busy'), errcode(-1), call.success]));
+          await call.run(await setup([raw(503, 'busy'), errcode(-1), success(call)]));
           expect(fake.server.calls(call.path)).to.have.length(3);
         });
       } else {
         it('does not retry -1: the code would be spent', async () => {
-          const error = (await rejectionOf(call.run(await setup([errcode(-1), call.success])))) as WeChatApiError;
+          const error = (await rejectionOf(call.run(await setup([errcode(-1), success(call)])))) as WeChatApiError;
           expect(error.errcode).to.equal(-1);
           expect(fake.server.calls(call.path)).to.have.length(1);
         });
       }
 
       it('fails at once on 40125, with a typed error', async () => {
-        const error = (await rejectionOf(call.run(await setup([errcode(40125, 'invalid appsecret'), call.success])))) as WeChatApiError;
+        const error = (await rejectionOf(call.run(await setup([errcode(40125, 'invalid appsecret'), success(call)])))) as WeChatApiError;
         expect(error).to.be.instanceOf(WeChatApiError);
         expect([error.errcode, error.code, error.path]).to.deep.equal([40125, 'ERR_WECHAT_API', call.path]);
         expect(fake.server.calls(call.path)).to.have.length(1);

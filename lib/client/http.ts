@@ -106,7 +106,7 @@ export class HttpTransport {
     const endpoint = endpointOf(call);
     const unavailable = (reason: UnavailableReason, detail: string): WeChatUnavailableError =>
       new WeChatUnavailableError({ reason, endpoint, detail, httpStatus: response.statusCode });
-    const contentType = response.headers['content-type'] ?? 'no content type';
+    const contentType = redact(response.headers['content-type'] ?? 'no content type', secrets).slice(0, 60);
     if (response.statusCode < 200 || response.statusCode > 299) {
       throw unavailable('http_status', `answered HTTP ${response.statusCode} (${contentType}): ${snippet(response.body, secrets)}`);
     }
@@ -122,9 +122,10 @@ export class HttpTransport {
     }
     const answer = body as JsonObject;
     // Success bodies usually have no errcode; a few send errcode 0.
-    if (answer.errcode !== undefined && answer.errcode !== 0) {
+    if (answer.errcode !== undefined) {
       const errcode = Number(answer.errcode);
       if (!Number.isInteger(errcode)) throw unavailable('invalid_response', 'answered with an errcode that is not a number');
+      if (errcode === 0) return answer;
       const errmsg = typeof answer.errmsg === 'string' ? redact(answer.errmsg, secrets) : '';
       throw new WeChatApiError({ errcode, errmsg, path: call.path });
     }

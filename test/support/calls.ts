@@ -10,8 +10,8 @@ export interface CallCase {
   path: string;
   /** Whether a failed call may be sent again. */
   idempotent: boolean;
-  /** WeChat's success answer, served as text/plain in the fault tests to prove the header is ignored. */
-  success: Handler;
+  /** WeChat's success answer. */
+  answer: Record<string, unknown>;
   run: (client: WeChatClient) => Promise<unknown>;
 }
 
@@ -21,7 +21,7 @@ export const CALLS: readonly CallCase[] = [
     route: 'GET /cgi-bin/token',
     path: '/cgi-bin/token',
     idempotent: true,
-    success: json({ access_token: ACCESS_TOKEN, expires_in: 7200 }, 'text/plain'),
+    answer: { access_token: ACCESS_TOKEN, expires_in: 7200 },
     run: (client) => client.fetchClassicToken(),
   },
   {
@@ -29,7 +29,7 @@ export const CALLS: readonly CallCase[] = [
     route: 'POST /cgi-bin/stable_token',
     path: '/cgi-bin/stable_token',
     idempotent: true,
-    success: json({ access_token: ACCESS_TOKEN, expires_in: 7200 }, 'text/plain'),
+    answer: { access_token: ACCESS_TOKEN, expires_in: 7200 },
     run: (client) => client.fetchStableToken(),
   },
   {
@@ -37,10 +37,7 @@ export const CALLS: readonly CallCase[] = [
     route: 'GET /sns/oauth2/access_token',
     path: '/sns/oauth2/access_token',
     idempotent: false,
-    success: json(
-      { access_token: OAUTH_TOKEN, expires_in: 7200, refresh_token: REFRESH_TOKEN, openid: OPENID, scope: 'snsapi_base' },
-      'text/plain',
-    ),
+    answer: { access_token: OAUTH_TOKEN, expires_in: 7200, refresh_token: REFRESH_TOKEN, openid: OPENID, scope: 'snsapi_base' },
     run: (client) => client.exchangeCode(CODE),
   },
   {
@@ -48,7 +45,7 @@ export const CALLS: readonly CallCase[] = [
     route: 'GET /sns/userinfo',
     path: '/sns/userinfo',
     idempotent: true,
-    success: json({ openid: OPENID, nickname: 'Band', sex: 0, province: '', city: '', country: '', headimgurl: '', privilege: [] }, 'text/plain'),
+    answer: { openid: OPENID, nickname: 'Band', sex: 0, province: '', city: '', country: '', headimgurl: '', privilege: [] },
     run: (client) => client.fetchSnsUserInfo({ accessToken: OAUTH_TOKEN, openid: OPENID }),
   },
   {
@@ -56,7 +53,7 @@ export const CALLS: readonly CallCase[] = [
     route: 'GET /cgi-bin/user/info',
     path: '/cgi-bin/user/info',
     idempotent: true,
-    success: json(followerInfo(OPENID), 'text/plain'),
+    answer: followerInfo(OPENID),
     run: (client) => client.fetchUserInfo({ accessToken: ACCESS_TOKEN, openid: OPENID }),
   },
   {
@@ -64,7 +61,12 @@ export const CALLS: readonly CallCase[] = [
     route: 'POST /cgi-bin/user/info/batchget',
     path: '/cgi-bin/user/info/batchget',
     idempotent: true,
-    success: json({ user_info_list: [followerInfo(OPENID)] }, 'text/plain'),
+    answer: { user_info_list: [followerInfo(OPENID)] },
     run: (client) => client.fetchUserInfoBatch({ accessToken: ACCESS_TOKEN, openids: [OPENID] }),
   },
 ];
+
+/** The call's success answer, served as text/plain to prove that the header is ignored; extra fields merged in. */
+export function success(call: CallCase, extra: Record<string, unknown> = {}): Handler {
+  return json({ ...call.answer, ...extra }, 'text/plain');
+}
