@@ -50,12 +50,14 @@ describe('secrets never leak', () => {
     });
   }
 
-  it('never echoes a malformed token or code in an argument error', async () => {
+  it('never echoes a malformed token or code, nor a token given as an openid, in an argument error', async () => {
     const client = fake.adopt(makeClient('http://127.0.0.1:9'));
     const errors = [
       await rejectionOf(client.exchangeCode(`${CODE} `)),
       await rejectionOf(client.fetchUserInfo({ accessToken: `${ACCESS_TOKEN}\n`, openid: 'oABC' })),
       await rejectionOf(client.fetchSnsUserInfo({ accessToken: ` ${OAUTH_TOKEN}`, openid: 'oABC' })),
+      // A token put in the openid field by mistake.
+      await rejectionOf(client.fetchUserInfo({ accessToken: ACCESS_TOKEN, openid: `${REFRESH_TOKEN}.` })),
     ];
     for (const error of errors) {
       for (const text of serializations(error)) expect(leaksIn(text), text).to.deep.equal([]);

@@ -2,9 +2,9 @@
  * A typed call per WeChat endpoint this library uses. No caching and no token management here: the caller
  * passes the token (the token service of the `createWeChat` factory does that). Nothing here knows Koa.
  */
-import { WeChatArgumentError, WeChatUnavailableError } from '../errors.js';
+import { WeChatArgumentError, type WeChatUnavailableError } from '../errors.js';
 import { buildAuthorizeUrl, type AuthorizeUrlParams } from './authorize-url.js';
-import { HttpTransport, type JsonObject } from './http.js';
+import { HttpTransport, type JsonObject, type Validate } from './http.js';
 import { resolveClientOptions, type ResolvedClientOptions, type WeChatClientOptions } from './options.js';
 import type {
   AccessTokenResponse,
@@ -64,19 +64,21 @@ export class WeChatClient {
    * previous one after 5 minutes, and the day allows 2,000 calls: cache it, and let one place fetch it.
    */
   async fetchClassicToken(): Promise<AccessTokenResponse> {
-    const body = await this.#http.request({
-      method: 'GET',
-      path: '/cgi-bin/token',
-      query: [
-        ['grant_type', 'client_credential'],
-        ['appid', this.appId],
-        ['secret', this.#appSecret],
-      ],
-      // A repeat only mints another token; the one a lost answer carried stays valid for 5 minutes.
-      idempotent: true,
-      secrets: [],
-    });
-    return expectAccessToken(body, 'GET /cgi-bin/token');
+    return this.#http.request(
+      {
+        method: 'GET',
+        path: '/cgi-bin/token',
+        query: [
+          ['grant_type', 'client_credential'],
+          ['appid', this.appId],
+          ['secret', this.#appSecret],
+        ],
+        // A repeat only mints another token; the one a lost answer carried stays valid for 5 minutes.
+        idempotent: true,
+        secrets: [],
+      },
+      expectAccessToken,
+    );
   }
 
   /**
@@ -84,20 +86,22 @@ export class WeChatClient {
    * can share an app without knocking each other out. `forceRefresh` rotates it (20 a day, 30 s apart).
    */
   async fetchStableToken(options: { forceRefresh?: boolean } = {}): Promise<AccessTokenResponse> {
-    const body = await this.#http.request({
-      method: 'POST',
-      path: '/cgi-bin/stable_token',
-      query: [],
-      body: {
-        grant_type: 'client_credential',
-        appid: this.appId,
-        secret: this.#appSecret,
-        force_refresh: options.forceRefresh === true,
+    return this.#http.request(
+      {
+        method: 'POST',
+        path: '/cgi-bin/stable_token',
+        query: [],
+        body: {
+          grant_type: 'client_credential',
+          appid: this.appId,
+          secret: this.#appSecret,
+          force_refresh: options.forceRefresh === true,
+        },
+        idempotent: true,
+        secrets: [],
       },
-      idempotent: true,
-      secrets: [],
-    });
-    return expectAccessToken(body, 'POST /cgi-bin/stable_token');
+      expectAccessToken,
+    );
   }
 
   /** The URL that sends a visitor through WeChat's web authorization. No request is made. */
@@ -111,35 +115,38 @@ export class WeChatClient {
    */
   async exchangeCode(code: string): Promise<OAuthTokenResponse> {
     requireSecretArgument('code', code);
-    const body = await this.#http.request({
-      method: 'GET',
-      path: '/sns/oauth2/access_token',
-      query: [
-        ['appid', this.appId],
-        ['secret', this.#appSecret],
-        ['code', code],
-        ['grant_type', 'authorization_code'],
-      ],
-      idempotent: false,
-      secrets: [code],
-    });
-    const endpoint = 'GET /sns/oauth2/access_token';
-    expectFields(body, endpoint, { access_token: 'string', refresh_token: 'string', openid: 'string', scope: 'string' });
-    expectFields(body, endpoint, { expires_in: 'number' });
-    return body as unknown as OAuthTokenResponse;
+    return this.#http.request(
+      {
+        method: 'GET',
+        path: '/sns/oauth2/access_token',
+        query: [
+          ['appid', this.appId],
+          ['secret', this.#appSecret],
+          ['code', code],
+          ['grant_type', 'authorization_code'],
+        ],
+        idempotent: false,
+        secrets: [code],
+      },
+      (body, invalid) => {
+        const fields = { access_token: 'string', expires_in: 'number', refresh_token: 'string', openid: 'string', scope: 'string' } as const;
+        expectFields(body, invalid, fields);
+        return body as unknown as OAuthTokenResponse;
+      },
+    );
   }
 
   /** `GET /sns/userinfo`: nickname and avatar, with a `snsapi_userinfo` OAuth token (48001 otherwise). */
   async fetchSnsUserInfo({ accessToken, openid, lang = 'zh_CN' }: SnsUserInfoParams): Promise<SnsUserInfo> {
-    const body = await this.#getAboutUser('/sns/userinfo', accessToken, openid, lang);
-    expectFields(body, 'GET /sns/userinfo', { openid: 'string', nickname: 'string' });
-    return body as unknown as SnsUserInfo;
+    return this.#getAboutUser('/sns/userinfo', accessToken, openid, lang, (body, invalid) => {
+      expectFields(body, invalid, { openid: 'string', nickname: 'string' });
+      return body as unknown as SnsUserInfo;
+    });
   }
 
   /** `GET /cgi-bin/user/info` with the global token: `subscribe` says whether the user follows the account. */
   async fetchUserInfo({ accessToken, openid, lang = 'zh_CN' }: UserInfoParams): Promise<UserInfo> {
-    const body = await this.#getAboutUser('/cgi-bin/user/info', accessToken, openid, lang);
-    return expectUserInfo(body, 'GET /cgi-bin/user/info');
+    return this.#getAboutUser('/cgi-bin/user/info', accessToken, openid, lang, expectUserInfo);
   }
 
   /**
@@ -163,47 +170,51 @@ export class WeChatClient {
   }
 
   /** `GET path?access_token&openid&lang`, the shape both user-info endpoints share. */
-  async #getAboutUser(path: string, accessToken: string, openid: string, lang: UserInfoLang): Promise<JsonObject> {
+  async #getAboutUser<T>(path: string, accessToken: string, openid: string, lang: UserInfoLang, validate: Validate<T>): Promise<T> {
     requireSecretArgument('accessToken', accessToken);
     requireOpenid('openid', openid);
-    return this.#http.request({
-      method: 'GET',
-      path,
-      query: [
-        ['access_token', accessToken],
-        ['openid', openid],
-        ['lang', lang],
-      ],
-      idempotent: true,
-      secrets: [accessToken],
-    });
+    return this.#http.request(
+      {
+        method: 'GET',
+        path,
+        query: [
+          ['access_token', accessToken],
+          ['openid', openid],
+          ['lang', lang],
+        ],
+        idempotent: true,
+        secrets: [accessToken],
+      },
+      validate,
+    );
   }
 
   async #fetchBatch(accessToken: string, openids: string[], lang: UserInfoLang): Promise<UserInfo[]> {
-    const endpoint = 'POST /cgi-bin/user/info/batchget';
-    const body = await this.#http.request({
-      method: 'POST',
-      path: '/cgi-bin/user/info/batchget',
-      query: [['access_token', accessToken]],
-      body: { user_list: openids.map((openid) => ({ openid, lang })) },
-      // Reading users changes nothing, so a repeat is safe although it is a POST.
-      idempotent: true,
-      secrets: [accessToken],
-    });
-    if (!Array.isArray(body.user_info_list)) {
-      throw invalidResponse(endpoint, 'answered without a "user_info_list" array');
-    }
-    // Match answers to questions by openid rather than trusting the order.
-    const byOpenid = new Map<string, UserInfo>();
-    for (const item of body.user_info_list as unknown[]) {
-      const info = expectUserInfo(item, endpoint);
-      byOpenid.set(info.openid, info);
-    }
-    return openids.map((openid) => {
-      const info = byOpenid.get(openid);
-      if (info === undefined) throw invalidResponse(endpoint, `answered without an entry for openid ${openid}`);
-      return info;
-    });
+    return this.#http.request(
+      {
+        method: 'POST',
+        path: '/cgi-bin/user/info/batchget',
+        query: [['access_token', accessToken]],
+        body: { user_list: openids.map((openid) => ({ openid, lang })) },
+        // Reading users changes nothing, so a repeat is safe although it is a POST.
+        idempotent: true,
+        secrets: [accessToken],
+      },
+      (body, invalid) => {
+        if (!Array.isArray(body.user_info_list)) throw invalid('answered without a "user_info_list" array');
+        // Match answers to questions by openid rather than trusting the order.
+        const byOpenid = new Map<string, UserInfo>();
+        for (const item of body.user_info_list as unknown[]) {
+          const info = expectUserInfo(item, invalid);
+          byOpenid.set(info.openid, info);
+        }
+        return openids.map((openid) => {
+          const info = byOpenid.get(openid);
+          if (info === undefined) throw invalid(`answered without an entry for openid ${openid}`);
+          return info;
+        });
+      },
+    );
   }
 }
 
@@ -211,8 +222,10 @@ const OPENID = /^[A-Za-z0-9_-]{1,128}$/;
 
 function requireOpenid(name: string, openid: unknown): void {
   if (typeof openid !== 'string' || !OPENID.test(openid)) {
-    const shown = typeof openid === 'string' ? JSON.stringify(openid.slice(0, 40)) : typeof openid;
-    throw new WeChatArgumentError(name, `expected an openid (letters, digits, _ and -), got ${shown}`);
+    // A short wrong value is shown to help; a long one is not, since it may be a token in the wrong field.
+    const shown =
+      typeof openid !== 'string' ? typeof openid : openid.length <= 40 ? JSON.stringify(openid) : `${openid.length} characters`;
+    throw new WeChatArgumentError(name, `expected an openid (letters, digits, _ and -, at most 128), got ${shown}`);
   }
 }
 
@@ -228,30 +241,26 @@ function requireSecretArgument(name: string, value: unknown): void {
   }
 }
 
-function invalidResponse(endpoint: string, detail: string): WeChatUnavailableError {
-  return new WeChatUnavailableError({ reason: 'invalid_response', endpoint, detail, httpStatus: 200 });
-}
+type Invalid = (detail: string) => WeChatUnavailableError;
 
-function expectFields(body: JsonObject, endpoint: string, fields: Record<string, 'string' | 'number'>): void {
+function expectFields(body: JsonObject, invalid: Invalid, fields: Record<string, 'string' | 'number'>): void {
   for (const [field, type] of Object.entries(fields)) {
-    if (typeof body[field] !== type) throw invalidResponse(endpoint, `answered without a ${type} "${field}"`);
+    if (typeof body[field] !== type) throw invalid(`answered without a ${type} "${field}"`);
   }
 }
 
-function expectAccessToken(body: JsonObject, endpoint: string): AccessTokenResponse {
-  expectFields(body, endpoint, { access_token: 'string', expires_in: 'number' });
+function expectAccessToken(body: JsonObject, invalid: Invalid): AccessTokenResponse {
+  expectFields(body, invalid, { access_token: 'string', expires_in: 'number' });
   if (body.access_token === '' || (body.expires_in as number) <= 0) {
-    throw invalidResponse(endpoint, 'answered with an empty token or a lifetime that is not positive');
+    throw invalid('answered with an empty token or a lifetime that is not positive');
   }
   return body as unknown as AccessTokenResponse;
 }
 
-function expectUserInfo(body: unknown, endpoint: string): UserInfo {
-  if (body === null || typeof body !== 'object') throw invalidResponse(endpoint, 'answered with a user that is not an object');
+function expectUserInfo(body: unknown, invalid: Invalid): UserInfo {
+  if (body === null || typeof body !== 'object') throw invalid('answered with a user that is not an object');
   const user = body as JsonObject;
-  expectFields(user, endpoint, { openid: 'string' });
-  if (user.subscribe !== 0 && user.subscribe !== 1) {
-    throw invalidResponse(endpoint, 'answered with a "subscribe" that is neither 0 nor 1');
-  }
+  expectFields(user, invalid, { openid: 'string' });
+  if (user.subscribe !== 0 && user.subscribe !== 1) throw invalid('answered with a "subscribe" that is neither 0 nor 1');
   return user as unknown as UserInfo;
 }

@@ -8,12 +8,18 @@ import { Agent as HttpsAgent } from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import got, { type Response } from 'got';
-import { WeChatApiError, WeChatUnavailableError, type UnavailableReason } from '../errors.js';
+import { WeChatApiError, WeChatUnavailableError } from '../errors.js';
 import { debug } from '../util/debug.js';
 import { redact } from '../util/redact.js';
 import type { ResolvedClientOptions } from './options.js';
 
 export type JsonObject = Record<string, unknown>;
+
+/**
+ * Checks the shape of a success body and returns it typed. `invalid(detail)` builds the error to throw when the
+ * shape is wrong, already naming the endpoint, so that callers never spell one out.
+ */
+export type Validate<T> = (body: JsonObject, invalid: (detail: string) => WeChatUnavailableError) => T;
 
 /** One call to WeChat, described without a URL so that nothing here has to be parsed back. */
 export interface WeChatRequest {
@@ -41,12 +47,12 @@ export class HttpTransport {
     this.#appSecret = appSecret;
   }
 
-  /** Sends the call, retrying what is safe to retry; resolves with WeChat's JSON object of a success. */
-  async request(call: WeChatRequest): Promise<JsonObject> {
+  /** Sends the call, retrying what is safe to retry; resolves with the success body, as `validate` typed it. */
+  async request<T>(call: WeChatRequest, validate: Validate<T>): Promise<T> {
     const { retries, minDelay, maxDelay } = this.#options.retry;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#attempt(call, attempt);
+        return await this.#attempt(call, validate, attempt);
       } catch (error) {
         const retryable = (error instanceof WeChatApiError || error instanceof WeChatUnavailableError) && error.retryable;
         if (!retryable || !call.idempotent || attempt > retries) throw error;
@@ -63,7 +69,7 @@ export class HttpTransport {
     this.#agents.https.destroy();
   }
 
-  async #attempt(call: WeChatRequest, attempt: number): Promise<JsonObject> {
+  async #attempt<T>(call: WeChatRequest, validate: Validate<T>, attempt: number): Promise<T> {
     const secrets = [this.#appSecret, ...call.secrets];
     const url = this.#url(call);
     const started = performance.now();
@@ -74,9 +80,12 @@ export class HttpTransport {
       }
     };
     try {
-      const body = this.#parse(await this.#send(call, url, secrets), call, secrets);
+      const response = await this.#send(call, url, secrets);
+      const invalid = (detail: string): WeChatUnavailableError =>
+        new WeChatUnavailableError({ reason: 'invalid_response', endpoint: endpointOf(call), detail, httpStatus: response.statusCode });
+      const result = validate(this.#parse(response, call, secrets, invalid), invalid);
       trace('ok');
-      return body;
+      return result;
     } catch (error) {
       trace(error instanceof Error ? error.message : 'error');
       throw error;
@@ -102,29 +111,32 @@ export class HttpTransport {
     }
   }
 
-  #parse(response: Response<string>, call: WeChatRequest, secrets: string[]): JsonObject {
-    const endpoint = endpointOf(call);
-    const unavailable = (reason: UnavailableReason, detail: string): WeChatUnavailableError =>
-      new WeChatUnavailableError({ reason, endpoint, detail, httpStatus: response.statusCode });
+  #parse(
+    response: Response<string>,
+    call: WeChatRequest,
+    secrets: string[],
+    invalid: (detail: string) => WeChatUnavailableError,
+  ): JsonObject {
     const contentType = redact(response.headers['content-type'] ?? 'no content type', secrets).slice(0, 60);
     if (response.statusCode < 200 || response.statusCode > 299) {
-      throw unavailable('http_status', `answered HTTP ${response.statusCode} (${contentType}): ${snippet(response.body, secrets)}`);
+      const detail = `answered HTTP ${response.statusCode} (${contentType}): ${snippet(response.body, secrets)}`;
+      throw new WeChatUnavailableError({ reason: 'http_status', endpoint: endpointOf(call), detail, httpStatus: response.statusCode });
     }
     let body: unknown;
     try {
       // `/sns/*` answers JSON labelled text/plain: the body decides, never the header.
       body = JSON.parse(response.body);
     } catch {
-      throw unavailable('invalid_response', `answered with a body that is not JSON (${contentType}): ${snippet(response.body, secrets)}`);
+      throw invalid(`answered with a body that is not JSON (${contentType}): ${snippet(response.body, secrets)}`);
     }
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-      throw unavailable('invalid_response', 'answered with JSON that is not an object');
+      throw invalid('answered with JSON that is not an object');
     }
     const answer = body as JsonObject;
     // Success bodies usually have no errcode; a few send errcode 0.
     if (answer.errcode !== undefined) {
       const errcode = Number(answer.errcode);
-      if (!Number.isInteger(errcode)) throw unavailable('invalid_response', 'answered with an errcode that is not a number');
+      if (!Number.isInteger(errcode)) throw invalid('answered with an errcode that is not a number');
       if (errcode === 0) return answer;
       const errmsg = typeof answer.errmsg === 'string' ? redact(answer.errmsg, secrets) : '';
       throw new WeChatApiError({ errcode, errmsg, path: call.path });

@@ -76,7 +76,7 @@ export async function startFakeWeChat(routes: Routes): Promise<FakeWeChat> {
   };
 }
 
-/** Answers JSON; `/sns/*` style by default would be `text/plain`, so the content type is a parameter. */
+/** Answers JSON, labelled as `/cgi-bin/*` labels it unless told otherwise (`/sns/*` says `text/plain`). */
 export const json =
   (body: unknown, contentType = 'application/json; encoding=utf-8'): Handler =>
   (_request, response) => {
