@@ -43,8 +43,9 @@ const CONTENT_TYPE: Record<Flavor, string> = {
 /** A success answer. */
 export function answer(ctx: Context, flavor: Flavor, body: Record<string, unknown>): void {
   ctx.status = 200;
-  ctx.type = CONTENT_TYPE[flavor];
   ctx.body = JSON.stringify(body);
+  // Set as a whole header: Koa's ctx.type would add a charset that WeChat does not send.
+  ctx.set('content-type', CONTENT_TYPE[flavor]);
 }
 
 /** An errcode answer, still HTTP 200. */

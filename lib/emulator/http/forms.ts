@@ -8,7 +8,15 @@ export function fromAnotherSite(ctx: Context): boolean {
   const site = ctx.get('sec-fetch-site');
   if (site === 'cross-site' || site === 'same-site') return true;
   const origin = ctx.get('origin');
-  return origin !== '' && origin !== 'null' && origin !== ctx.origin;
+  return origin !== '' && origin !== 'null' && origin !== selfOrigin(ctx);
+}
+
+/**
+ * The emulator's own origin, as the request reached it. Not `ctx.origin`: in Koa 3 that is the request's
+ * `Origin` header, which a server-to-server call does not send.
+ */
+export function selfOrigin(ctx: Context): string {
+  return `${ctx.protocol}://${ctx.host}`;
 }
 
 /** Whether the request came from an HTML form, which wants a page (or a redirect) back rather than JSON. */

@@ -4,6 +4,7 @@
  */
 import type { Context } from 'koa';
 import { answer, refuse } from '../http/answer.js';
+import { selfOrigin } from '../http/forms.js';
 import { appCallErrcode, param } from '../http/params.js';
 import type { Grant } from '../state/oauth-grants.js';
 import type { EmulatorState } from '../state/index.js';
@@ -95,7 +96,7 @@ export const snsUserInfo: Endpoint = {
       province: '',
       city: '',
       country: '',
-      headimgurl: `${ctx.origin}/emulator/avatar/${user.openid}/132`,
+      headimgurl: `${selfOrigin(ctx)}/emulator/avatar/${user.openid}/132`,
       privilege: [],
       ...unionidOf(state, grant),
     });
