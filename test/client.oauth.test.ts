@@ -78,24 +78,6 @@ describe('web authorization', () => {
         );
       });
 
-      it('passes is_snapshotuser through, for the caller to treat as a virtual user', async () => {
-        const wechat = await setup({
-          'GET /sns/oauth2/access_token': json({ ...oauthAnswer, scope: 'snsapi_userinfo', is_snapshotuser: 1 }, 'text/plain'),
-        });
-        expect((await wechat.exchangeCode(CODE)).is_snapshotuser).to.equal(1);
-      });
-
-      for (const [code, label] of [
-        [40029, 'an invalid or expired code'],
-        [40163, 'a used code'],
-      ] as const) {
-        it(`answers ${label} (${code}) with a 400-class error`, async () => {
-          const wechat = await setup({ 'GET /sns/oauth2/access_token': errcode(code) });
-          const error = (await rejectionOf(wechat.exchangeCode(CODE))) as WeChatApiError;
-          expect([error.errcode, error.category, error.status, error.expose]).to.deep.equal([code, 'code', 400, true]);
-        });
-      }
-
       it('never repeats the exchange, not even after -1, a 5xx or a timeout', async () => {
         const wechat = await setup({ 'GET /sns/oauth2/access_token': [errcode(-1), raw(502, '<html>bad gateway</html>'), hang] });
         expect(((await rejectionOf(wechat.exchangeCode(CODE))) as WeChatApiError).errcode).to.equal(-1);

@@ -44,19 +44,6 @@ describe('user info calls', () => {
       expect(fake.server.requests[0]!.query.get('lang')).to.equal('en');
     });
 
-    it('reports 40003 (an openid of another app) as a 400-class error', async () => {
-      const wechat = await setup({ 'GET /cgi-bin/user/info': errcode(40003, 'invalid openid') });
-      const error = (await rejectionOf(wechat.fetchUserInfo({ accessToken: ACCESS_TOKEN, openid: OPENID }))) as WeChatApiError;
-      expect([error.errcode, error.category, error.status]).to.deep.equal([40003, 'openid', 400]);
-    });
-
-    it('reports 40001 as a token error, for the token service to act on', async () => {
-      const wechat = await setup({ 'GET /cgi-bin/user/info': errcode(40001, 'invalid credential, access_token is invalid or not latest') });
-      const error = (await rejectionOf(wechat.fetchUserInfo({ accessToken: ACCESS_TOKEN, openid: OPENID }))) as WeChatApiError;
-      expect(error.category).to.equal('token');
-      expect(fake.server.requests).to.have.length(1);
-    });
-
     it('refuses malformed openids without a call', async () => {
       const wechat = await setup({});
       for (const openid of ['', 'o'.repeat(129), 'o/../../x', 'oLVP pjq', '小明', 42]) {

@@ -13,20 +13,20 @@ interface Run {
 /** Runs the emulator's command with this environment; `npm` runs `npm run emulator` itself. */
 function run(env: Record<string, string>, via: 'node' | 'npm' = 'node'): Run {
   const [command, args] = via === 'npm' ? ['npm', ['run', '--silent', 'emulator']] : [process.execPath, ['--import', 'tsx', 'lib/emulator/cli.ts']];
-  const child = spawn(command, args as string[], {
+  const child = spawn(command, args, {
     // No coverage from children: c8 would merge a process that loaded files without running them.
     env: { ...process.env, NODE_V8_COVERAGE: '', WECHAT_APP_ID: '', WECHAT_APP_SECRET: '', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
     child.on('exit', (code) => resolve({ code, stdout, stderr })),
   );
   const started = new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', () => {
+    child.stdout.on('data', () => {
       if (/Point a client at it/.test(stdout)) resolve(stdout);
     });
     void exited.then(({ code }) => reject(new Error(`exited with ${code}: ${stderr}`)));
