@@ -41,24 +41,19 @@ export function apiRoutes(state: EmulatorState) {
     }
     state.traffic.count(ctx.path);
     const fault = endpoint === undefined ? undefined : state.faults.take(endpoint.path);
+    const record = (status: number): void =>
+      state.traffic.record({ method: ctx.method, url: ctx.originalUrl, status, errcode: (ctx.state as { errcode?: number }).errcode, fault });
     try {
       if (endpoint === undefined) await next();
       else if (fault !== undefined) answerFault(ctx, state, endpoint, fault);
       else if (!methodAllowed(endpoint, ctx.method)) refuse(ctx, endpoint.flavor, endpoint.method === 'GET' ? 43001 : 43002, state.clock.unixSeconds());
       else await endpoint.handle(ctx, state);
     } catch (error) {
-      if (!(error instanceof BodyTooLargeError)) throw error;
-      ctx.status = 413;
-      ctx.type = 'text/plain';
-      ctx.body = 'request entity too large';
+      // The guard in emulator.ts answers it; the record says what it will answer.
+      record(error instanceof BodyTooLargeError ? 413 : 500);
+      throw error;
     }
-    state.traffic.record({
-      method: ctx.method,
-      url: ctx.originalUrl,
-      status: ctx.respond === false ? 0 : ctx.status,
-      errcode: (ctx.state as { errcode?: number }).errcode,
-      fault,
-    });
+    record(ctx.respond === false ? 0 : ctx.status);
   };
 }
 
