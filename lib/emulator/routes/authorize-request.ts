@@ -98,6 +98,8 @@ export function callbackUrl(redirectUri: string, fields: { code?: string; state:
 }
 
 function parseRedirectUri(value: string): URL | undefined {
+  // URL would quietly trim spaces that the callback, built from the raw value, would keep.
+  if (/[\s\p{Cc}]/u.test(value)) return undefined;
   try {
     const url = new URL(value);
     return (url.protocol === 'http:' || url.protocol === 'https:') && url.hash === '' && !value.includes('#') ? url : undefined;
@@ -108,7 +110,9 @@ function parseRedirectUri(value: string): URL | undefined {
 
 /** The exact host, as WeChat matches it (no subdomains); an entry with a port matches that port only. */
 function hostAllowed(url: URL, domains: readonly string[]): boolean {
-  return domains.some((domain) => (domain.includes(':') ? url.host === domain : url.hostname === domain));
+  // URL drops a scheme's default port, so `host:443` must be matched against the port in use.
+  const port = url.port === '' ? (url.protocol === 'https:' ? '443' : '80') : url.port;
+  return domains.some((domain) => (domain.includes(':') ? `${url.hostname}:${port}` === domain : url.hostname === domain));
 }
 
 function parseScript(params: URLSearchParams): ScriptedChoice | string | undefined {

@@ -3,7 +3,7 @@
  * then asks (or remembers) who is holding the phone, and sends the browser back with a fresh code.
  */
 import type { Context, Next } from 'koa';
-import { readForm } from '../http/body.js';
+import { BodyTooLargeError, readForm } from '../http/body.js';
 import { fromAnotherSite } from '../http/forms.js';
 import { errorPage } from '../pages/error-page.js';
 import { consentPage, doubleRedirectPage, pickerPage, refusedPage } from '../pages/phone.js';
@@ -24,7 +24,13 @@ export function authorizeRoutes(state: EmulatorState) {
     if (ctx.path === `${AUTHORIZE_PATH}/choose` || ctx.path === `${AUTHORIZE_PATH}/consent`) {
       if (ctx.method !== 'POST') return htmlAnswer(ctx, 405, errorPage({ code: undefined, zh: '请求方式错误', en: 'This form takes POST.', fix: 'use the buttons of the phone page.' }));
       if (fromAnotherSite(ctx)) return htmlAnswer(ctx, 403, errorPage({ code: undefined, zh: '禁止访问', en: 'Another site may not submit the phone page.', fix: 'use the phone page itself.' }));
-      const form = await readForm(ctx);
+      let form: URLSearchParams;
+      try {
+        form = await readForm(ctx);
+      } catch (error) {
+        if (!(error instanceof BodyTooLargeError)) throw error;
+        return htmlAnswer(ctx, 413, errorPage({ code: undefined, zh: '请求过大', en: 'This form is too large.', fix: 'nicknames are at most 32 characters.' }));
+      }
       return ctx.path.endsWith('/choose') ? choose(ctx, state, form) : consent(ctx, state, form);
     }
     await next();
