@@ -23,6 +23,8 @@ export class Clock {
   /** Moves the emulator's time forward. */
   advance(seconds: number): void {
     if (!Number.isFinite(seconds) || seconds < 0) throw new RangeError('advance() takes a number of seconds, 0 or more');
+    // WeChat's timestamps (the rid's first group, CreateTime) are unix seconds in 32 bits: they end in 2106.
+    if (this.now() / 1000 + seconds > 0xffff_ffff) throw new RangeError('advance() cannot move the clock past 2106');
     this.#offsetMs += seconds * 1000;
   }
 }

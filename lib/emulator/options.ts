@@ -184,7 +184,7 @@ export function resolveEmulatorOptions(options: EmulatorOptions = {}): ResolvedE
     if (user.openid !== undefined && !OPENID_SHAPE.test(user.openid)) fail(`users[${index}].openid`, 'must be letters, digits, _ and -');
   });
   const oauthDomains = options.oauthDomains ?? ['localhost', '127.0.0.1'];
-  if (!Array.isArray(oauthDomains) || oauthDomains.some((domain) => typeof domain !== 'string' || !/^[a-z0-9.-]+(:\d{1,5})?$/i.test(domain))) {
+  if (!Array.isArray(oauthDomains) || oauthDomains.some(badDomain)) {
     fail('oauthDomains', 'must be an array of host names, such as ["localhost", "www.example.com:8080"]');
   }
   const accountId = options.accountId ?? `gh_${appId.slice(2, 14)}`;
@@ -218,6 +218,12 @@ export function resolveEmulatorOptions(options: EmulatorOptions = {}): ResolvedE
     dailyQuota,
     push: options.push === undefined ? undefined : resolvePush(options.push, appId),
   });
+}
+
+/** A host, or host:port with a port from 1 to 65535. */
+function badDomain(domain: unknown): boolean {
+  const match = typeof domain === 'string' ? /^[a-z0-9.-]+(?::(\d{1,5}))?$/i.exec(domain) : null;
+  return match === null || (match[1] !== undefined && (Number(match[1]) < 1 || Number(match[1]) > 65_535));
 }
 
 function resolvePush(push: PushOptions, appId: string): ResolvedPush {

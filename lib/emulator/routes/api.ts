@@ -42,7 +42,7 @@ export function apiRoutes(state: EmulatorState) {
     state.traffic.count(ctx.path);
     const fault = endpoint === undefined ? undefined : state.faults.take(endpoint.path);
     const record = (status: number): void =>
-      state.traffic.record({ method: ctx.method, url: ctx.originalUrl, status, errcode: (ctx.state as { errcode?: number }).errcode, fault });
+      state.traffic.record({ method: ctx.method, url: canonicalUrl(ctx), status, errcode: (ctx.state as { errcode?: number }).errcode, fault });
     try {
       if (endpoint === undefined) await next();
       else if (fault !== undefined) answerFault(ctx, state, endpoint, fault);
@@ -55,6 +55,11 @@ export function apiRoutes(state: EmulatorState) {
     }
     record(ctx.respond === false ? 0 : ctx.status);
   };
+}
+
+/** The path and the query as the endpoints read them (`s%65cret` is `secret`), so that the masking sees every secret. */
+function canonicalUrl(ctx: Context): string {
+  return ctx.querystring === '' ? ctx.path : `${ctx.path}?${new URLSearchParams(ctx.querystring).toString()}`;
 }
 
 function methodAllowed(endpoint: Endpoint, method: string): boolean {

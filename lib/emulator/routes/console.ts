@@ -54,7 +54,8 @@ export function consoleRoutes(state: EmulatorState, emulator: Emulator, endpoint
     const avatar = /^\/emulator\/avatar\/([A-Za-z0-9_-]{1,128})\/(0|46|64|96|132)$/.exec(ctx.path);
     if (avatar !== null && ctx.method === 'GET') return serveAvatar(ctx, state, avatar[1]!);
     const name = ctx.path.startsWith('/emulator/api/') ? ctx.path.slice('/emulator/api/'.length) : undefined;
-    const run = name === undefined ? undefined : actions[name];
+    // Own properties only: `constructor` or `__proto__` must not name an action.
+    const run = name === undefined || !Object.hasOwn(actions, name) ? undefined : actions[name];
     if (run === undefined) {
       await next();
       return;
