@@ -54,6 +54,13 @@ describe('push subscription events', () => {
     });
   });
 
+  describe('buildEventXml with Encrypt (compatible mode)', () => {
+    it('puts the Encrypt element after the plain fields', () => {
+      const xml = buildEventXml(SUBSCRIBE, 'abc+/=');
+      expect(xml).to.equal(REFERENCE.replace('</xml>', '<Encrypt><![CDATA[abc+/=]]></Encrypt></xml>'));
+    });
+  });
+
   describe('buildEncryptedEnvelope', () => {
     it('writes ToUserName and Encrypt as CDATA', () => {
       expect(buildEncryptedEnvelope('gh_account', 'abc+/=')).to.equal(

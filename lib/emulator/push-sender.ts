@@ -127,21 +127,14 @@ export class PushSender {
       nonce,
       openid: delivery.openid,
     };
-    const plain = buildEventXml({
-      toUserName: this.#accountId,
-      fromUserName: delivery.openid,
-      createTime: delivery.createTime,
-      event: delivery.event,
-    });
+    const event = { toUserName: this.#accountId, fromUserName: delivery.openid, createTime: delivery.createTime, event: delivery.event };
+    const plain = buildEventXml(event);
     if (push.mode === 'plaintext' || push.cipher === undefined) return { url: withQuery(push.url, query), body: plain };
     const encrypt = push.cipher.encrypt(plain);
     query.encrypt_type = 'aes';
     query.msg_signature = messageSignature(push.token, timestamp, nonce, encrypt);
     // Compatible mode carries the plaintext fields and the Encrypt element side by side.
-    const body =
-      push.mode === 'safe'
-        ? buildEncryptedEnvelope(this.#accountId, encrypt)
-        : plain.replace(/<\/xml>$/, `<Encrypt><![CDATA[${encrypt}]]></Encrypt></xml>`);
+    const body = push.mode === 'safe' ? buildEncryptedEnvelope(this.#accountId, encrypt) : buildEventXml(event, encrypt);
     return { url: withQuery(push.url, query), body };
   }
 

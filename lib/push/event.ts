@@ -18,10 +18,11 @@ export interface SubscriptionEvent {
 }
 
 /**
- * The plain XML of a follow/unfollow push, with WeChat's element order.
+ * The plain XML of a follow/unfollow push, with WeChat's element order. With `encrypt`, the compatible-mode
+ * body (兼容模式): the plain fields and the `Encrypt` element side by side.
  * @throws TypeError for an unknown event or a createTime that is not a whole non-negative number.
  */
-export function buildEventXml(event: SubscriptionEvent): string {
+export function buildEventXml(event: SubscriptionEvent, encrypt?: string): string {
   // The type says so, but callers may pass parsed JSON; a wrong push is worse than an early throw.
   if (event.event !== 'subscribe' && event.event !== 'unsubscribe') {
     throw new TypeError('event must be "subscribe" or "unsubscribe"');
@@ -37,6 +38,7 @@ export function buildEventXml(event: SubscriptionEvent): string {
     Event: event.event,
     // WeChat sends an empty EventKey on a plain follow or unfollow, not none.
     EventKey: event.eventKey ?? '',
+    ...(encrypt === undefined ? {} : { Encrypt: encrypt }),
   });
 }
 
