@@ -22,21 +22,26 @@ export function field(body: Record<string, unknown>, name: string): Param {
 }
 
 /**
- * Checks a call that the app makes with its secret: appid (41002, 40013), then secret (41004, 40125), then
- * grant_type (40002). A form body sent to the JSON-only stable_token reads as nothing, hence 41002 first.
+ * Checks a call that the app makes: appid (41002, 40013), then secret (41004, 40125) unless the call takes
+ * none (the refresh token is its credential), then grant_type (40002). A form body sent to the JSON-only
+ * stable_token reads as nothing, hence 41002 first.
  */
 export function appCallErrcode(
-  call: { appid: Param; secret: Param; grantType: Param },
+  call: { appid: Param; secret: Param | 'none'; grantType: Param },
   expectedGrantType: string,
   app: { appId: string; appSecret: string },
 ): number {
   const { appid, secret, grantType } = call;
   if (appid.state === 'missing') return 41002;
   if (appid.state === 'repeated' || appid.value !== app.appId) return 40013;
+  if (secret === 'none') return grantTypeErrcode(grantType, expectedGrantType);
   if (secret.state === 'missing') return 41004;
   if (secret.state === 'repeated' || secret.value !== app.appSecret) return 40125;
-  if (grantType.state !== 'present' || grantType.value !== expectedGrantType) return 40002;
-  return 0;
+  return grantTypeErrcode(grantType, expectedGrantType);
+}
+
+function grantTypeErrcode(grantType: Param, expected: string): number {
+  return grantType.state === 'present' && grantType.value === expected ? 0 : 40002;
 }
 
 /** The global token of a `/cgi-bin/*` call: 41001 missing, 40001 unknown or replaced, 42001 expired. */

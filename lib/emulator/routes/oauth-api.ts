@@ -44,15 +44,11 @@ export const refreshToken: Endpoint = {
   flavor: 'sns',
   handle(ctx, state) {
     const query = new URLSearchParams(ctx.querystring);
-    const appid = param(query, 'appid');
-    const grantType = param(query, 'grant_type');
     const token = param(query, 'refresh_token');
     // No secret here: the refresh token is the credential.
-    let errcode = 0;
-    if (appid.state === 'missing') errcode = 41002;
-    else if (appid.state === 'repeated' || appid.value !== state.options.appId) errcode = 40013;
-    else if (grantType.state !== 'present' || grantType.value !== 'refresh_token') errcode = 40002;
-    else if (token.state !== 'present') errcode = token.state === 'missing' ? 41003 : 40030;
+    const call = { appid: param(query, 'appid'), secret: 'none' as const, grantType: param(query, 'grant_type') };
+    let errcode = appCallErrcode(call, 'refresh_token', state.options);
+    if (errcode === 0 && token.state !== 'present') errcode = token.state === 'missing' ? 41003 : 40030;
     if (errcode !== 0 || token.state !== 'present') return refuse(ctx, 'sns', errcode, state.clock.unixSeconds());
     const refreshed = state.grants.refresh(token.value);
     if (refreshed.errcode !== 0) return refuse(ctx, 'sns', refreshed.errcode, state.clock.unixSeconds());
