@@ -14,7 +14,7 @@ import { consoleRoutes } from './routes/console.js';
 import { API_ENDPOINTS, apiRoutes } from './routes/api.js';
 import { ANY_ENDPOINT, type FaultKind } from './state/faults.js';
 import type { TokenKind } from './state/global-tokens.js';
-import { createState, type EmulatorState, type Switches } from './state/index.js';
+import { createState, createUserNow, type EmulatorState, type Switches } from './state/index.js';
 import type { EmulatorUser } from './state/users.js';
 
 export class Emulator {
@@ -94,9 +94,7 @@ export class Emulator {
 
   /** Creates a user; one created following has just followed, so the push URL hears of it. */
   createUser(user: SeedUser): EmulatorUser {
-    const created = this.#state.users.create({ ...user, followedAt: this.#state.clock.unixSeconds() });
-    if (created.subscribed) void this.#state.pushes.send('subscribe', created.openid);
-    return created;
+    return createUserNow(this.#state, user);
   }
 
   /** Follows the account now and sends the `subscribe` push; resolves once the push is settled. */

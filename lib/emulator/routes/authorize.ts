@@ -5,9 +5,9 @@
 import type { Context, Next } from 'koa';
 import { BodyTooLargeError, readForm } from '../http/body.js';
 import { fromAnotherSite } from '../http/forms.js';
-import { errorPage } from '../pages/error-page.js';
+import { errorPage, type AuthorizeProblem } from '../pages/error-page.js';
 import { consentPage, doubleRedirectPage, pickerPage, refusedPage } from '../pages/phone.js';
-import type { EmulatorState } from '../state/index.js';
+import { createUserNow, type EmulatorState } from '../state/index.js';
 import type { EmulatorUser } from '../state/users.js';
 import { callbackUrl, parseAuthorizeRequest, type AuthorizeRequest } from './authorize-request.js';
 
@@ -15,21 +15,31 @@ export const AUTHORIZE_PATH = '/connect/oauth2/authorize';
 /** The emulator's cookie, on its own origin: the user this phone belongs to. */
 const PHONE_COOKIE = 'wxemu_openid';
 
+/** The emulator's own refusals, on the phone's forms; WeChat's are in authorize-request.ts. */
+const PROBLEMS = {
+  getOnly: { code: undefined, zh: '请求方式错误', en: 'Open this page with GET.', fix: 'the authorize URL is a page for the browser.' },
+  postOnly: { code: undefined, zh: '请求方式错误', en: 'This form takes POST.', fix: 'use the buttons of the phone page.' },
+  crossSite: { code: undefined, zh: '禁止访问', en: 'Another site may not submit the phone page.', fix: 'use the phone page itself.' },
+  tooLarge: { code: undefined, zh: '请求过大', en: 'This form is too large.', fix: 'nicknames are at most 32 characters.' },
+  unknownUser: { code: undefined, zh: '用户不存在', en: 'This test user does not exist (was the emulator restarted?).', fix: 'start again from the site.' },
+  unknownDecision: { code: undefined, zh: '参数错误', en: 'Unknown decision.', fix: 'use the buttons of the consent sheet.' },
+} satisfies Record<string, AuthorizeProblem>;
+
 export function authorizeRoutes(state: EmulatorState) {
   return async function authorize(ctx: Context, next: Next): Promise<void> {
     if (ctx.path === AUTHORIZE_PATH) {
-      if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return htmlAnswer(ctx, 405, errorPage({ code: undefined, zh: '请求方式错误', en: 'Open this page with GET.', fix: 'the authorize URL is a page for the browser.' }));
+      if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return htmlAnswer(ctx, 405, errorPage(PROBLEMS.getOnly));
       return start(ctx, state);
     }
     if (ctx.path === `${AUTHORIZE_PATH}/choose` || ctx.path === `${AUTHORIZE_PATH}/consent`) {
-      if (ctx.method !== 'POST') return htmlAnswer(ctx, 405, errorPage({ code: undefined, zh: '请求方式错误', en: 'This form takes POST.', fix: 'use the buttons of the phone page.' }));
-      if (fromAnotherSite(ctx)) return htmlAnswer(ctx, 403, errorPage({ code: undefined, zh: '禁止访问', en: 'Another site may not submit the phone page.', fix: 'use the phone page itself.' }));
+      if (ctx.method !== 'POST') return htmlAnswer(ctx, 405, errorPage(PROBLEMS.postOnly));
+      if (fromAnotherSite(ctx)) return htmlAnswer(ctx, 403, errorPage(PROBLEMS.crossSite));
       let form: URLSearchParams;
       try {
         form = await readForm(ctx);
       } catch (error) {
         if (!(error instanceof BodyTooLargeError)) throw error;
-        return htmlAnswer(ctx, 413, errorPage({ code: undefined, zh: '请求过大', en: 'This form is too large.', fix: 'nicknames are at most 32 characters.' }));
+        return htmlAnswer(ctx, 413, errorPage(PROBLEMS.tooLarge));
       }
       return ctx.path.endsWith('/choose') ? choose(ctx, state, form) : consent(ctx, state, form);
     }
@@ -51,7 +61,7 @@ function start(ctx: Context, state: EmulatorState): void {
 function scripted(ctx: Context, state: EmulatorState, request: AuthorizeRequest): void {
   const script = request.script!;
   let user = state.users.findByNickname(script.nickname);
-  if (user === undefined) user = createOnPhone(state, script.nickname, script.subscribed);
+  if (user === undefined) user = createUserNow(state, { nickname: script.nickname, subscribed: script.subscribed });
   remember(ctx, user);
   if (request.scope === 'snsapi_userinfo') {
     if (script.snapshot) return sendBack(ctx, state, request, { openid: state.ids.snapshotOpenid(), snapshot: true });
@@ -69,10 +79,10 @@ function choose(ctx: Context, state: EmulatorState, form: URLSearchParams): void
   const openid = form.get('openid');
   if (openid !== null) {
     user = state.users.get(openid);
-    if (user === undefined) return htmlAnswer(ctx, 400, errorPage({ code: undefined, zh: '用户不存在', en: 'This test user does not exist (was the emulator restarted?).', fix: 'go back and pick another user.' }));
+    if (user === undefined) return htmlAnswer(ctx, 400, errorPage(PROBLEMS.unknownUser));
   } else {
     try {
-      user = createOnPhone(state, form.get('nickname') ?? '', form.get('subscribed') === '1');
+      user = createUserNow(state, { nickname: form.get('nickname') ?? '', subscribed: form.get('subscribed') === '1' });
     } catch (error) {
       return htmlAnswer(ctx, 400, errorPage({ code: undefined, zh: '昵称错误', en: `The nickname ${(error as Error).message}.`, fix: 'go back and choose another nickname.' }));
     }
@@ -86,13 +96,13 @@ function consent(ctx: Context, state: EmulatorState, form: URLSearchParams): voi
   const request = check(ctx, state, form.get('q') ?? '');
   if (request === undefined) return;
   const user = state.users.get(form.get('openid') ?? '');
-  if (user === undefined) return htmlAnswer(ctx, 400, errorPage({ code: undefined, zh: '用户不存在', en: 'This test user does not exist.', fix: 'start again from the site.' }));
+  if (user === undefined) return htmlAnswer(ctx, 400, errorPage(PROBLEMS.unknownUser));
   const decision = form.get('decision');
   if (decision === 'refuse') return refused(ctx, state, request);
   if (decision === 'snapshot' && request.scope === 'snsapi_userinfo') {
     return sendBack(ctx, state, request, { openid: state.ids.snapshotOpenid(), snapshot: true });
   }
-  if (decision !== 'allow') return htmlAnswer(ctx, 400, errorPage({ code: undefined, zh: '参数错误', en: 'Unknown decision.', fix: 'use the buttons of the consent sheet.' }));
+  if (decision !== 'allow') return htmlAnswer(ctx, 400, errorPage(PROBLEMS.unknownDecision));
   state.users.recordConsent(user.openid);
   sendBack(ctx, state, request, { openid: user.openid, snapshot: false });
 }
@@ -123,13 +133,6 @@ function check(ctx: Context, state: EmulatorState, query: string): AuthorizeRequ
   if (parsed.ok) return parsed.request;
   htmlAnswer(ctx, 400, errorPage(parsed.problem));
   return undefined;
-}
-
-/** A user created on the phone who follows followed just now, so the site hears of it. */
-function createOnPhone(state: EmulatorState, nickname: string, subscribed: boolean): EmulatorUser {
-  const user = state.users.create({ nickname, subscribed, followedAt: state.clock.unixSeconds() });
-  if (subscribed) void state.pushes.send('subscribe', user.openid);
-  return user;
 }
 
 function remember(ctx: Context, user: EmulatorUser): void {

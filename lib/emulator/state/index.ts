@@ -1,13 +1,13 @@
 /** Everything the emulator knows, in one place that every route reads. Built once per emulator. */
 import { Clock } from '../clock.js';
 import { IdFactory } from '../ids.js';
-import type { ResolvedEmulatorOptions } from '../options.js';
+import type { ResolvedEmulatorOptions, SeedUser } from '../options.js';
 import { PushSender } from '../push-sender.js';
 import { FaultPlan } from './faults.js';
 import { GlobalTokens } from './global-tokens.js';
 import { OAuthGrants } from './oauth-grants.js';
 import { Traffic } from './traffic.js';
-import { UserDirectory } from './users.js';
+import { UserDirectory, type EmulatorUser } from './users.js';
 
 /** Settings the console can change while the emulator runs. */
 export interface Switches {
@@ -26,6 +26,17 @@ export interface EmulatorState {
   readonly faults: FaultPlan;
   readonly pushes: PushSender;
   readonly switches: Switches;
+}
+
+/**
+ * Creates a user while the emulator runs (the phone, the console, the API): one created following has just
+ * followed, so the push URL hears of it. Seeded users, created at start, followed long ago and push nothing.
+ * @throws {TypeError} for a bad or taken nickname or openid.
+ */
+export function createUserNow(state: EmulatorState, user: SeedUser): EmulatorUser {
+  const created = state.users.create({ ...user, followedAt: state.clock.unixSeconds() });
+  if (created.subscribed) void state.pushes.send('subscribe', created.openid);
+  return created;
 }
 
 export function createState(options: ResolvedEmulatorOptions): EmulatorState {
