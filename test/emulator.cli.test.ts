@@ -17,6 +17,8 @@ function run(env: Record<string, string>, via: 'node' | 'npm' = 'node'): Run {
     // No coverage from children: c8 would merge a process that loaded files without running them.
     env: { ...process.env, NODE_V8_COVERAGE: '', WECHAT_APP_ID: '', WECHAT_APP_SECRET: '', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so that killing the group also ends what npm started (sh, tsx, node).
+    detached: true,
   });
   let stdout = '';
   let stderr = '';
@@ -34,6 +36,15 @@ function run(env: Record<string, string>, via: 'node' | 'npm' = 'node'): Run {
   return { child, started, exited };
 }
 
+/** Ends the command and everything it started; a child already gone is fine. */
+function killGroup(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, 'SIGKILL');
+  } catch {
+    // Already exited.
+  }
+}
+
 const urlOf = (printed: string): string => /listening on (http:\/\/\S+)/.exec(printed)![1]!;
 
 describe('emulator: npm run emulator', function () {
@@ -41,7 +52,7 @@ describe('emulator: npm run emulator', function () {
   this.timeout(30_000);
   const children: ChildProcess[] = [];
   afterEach(() => {
-    for (const child of children.splice(0)) child.kill('SIGKILL');
+    for (const child of children.splice(0)) killGroup(child);
   });
 
   it('starts with the printed defaults, and a client can use them', async () => {
