@@ -1,4 +1,5 @@
 import { WeChatArgumentError } from '../errors.js';
+import { STATE_PATTERN } from '../wechat/shapes.js';
 import type { OAuthScope } from './types.js';
 
 /** What to put in the web-authorization URL. */
@@ -28,7 +29,7 @@ export function buildAuthorizeUrl(oauthBaseUrl: string, appId: string, params: A
   }
   // WeChat appends ?code=…&state=… to the redirect_uri; a fragment would swallow them.
   if (callback.hash !== '') throw new WeChatArgumentError('redirectUri', 'must not have a #fragment');
-  if (typeof state !== 'string' || !/^[A-Za-z0-9]{1,128}$/.test(state)) {
+  if (typeof state !== 'string' || !STATE_PATTERN.test(state)) {
     throw new WeChatArgumentError('state', 'expected 1 to 128 characters of a-z, A-Z and 0-9, as WeChat requires');
   }
   if (!SCOPES.includes(scope)) {

@@ -3,6 +3,7 @@
  * passes the token (the token service of the `createWeChat` factory does that). Nothing here knows Koa.
  */
 import { WeChatArgumentError, type WeChatUnavailableError } from '../errors.js';
+import { OPENID_PATTERN } from '../wechat/shapes.js';
 import { buildAuthorizeUrl, type AuthorizeUrlParams } from './authorize-url.js';
 import { HttpTransport, type JsonObject, type Validate } from './http.js';
 import { resolveClientOptions, type ResolvedClientOptions, type WeChatClientOptions } from './options.js';
@@ -218,10 +219,8 @@ export class WeChatClient {
   }
 }
 
-const OPENID = /^[A-Za-z0-9_-]{1,128}$/;
-
 function requireOpenid(name: string, openid: unknown): void {
-  if (typeof openid !== 'string' || !OPENID.test(openid)) {
+  if (typeof openid !== 'string' || !OPENID_PATTERN.test(openid)) {
     // A short wrong value is shown to help; a long one is not, since it may be a token in the wrong field.
     const shown =
       typeof openid !== 'string' ? typeof openid : openid.length <= 40 ? JSON.stringify(openid) : `${openid.length} characters`;

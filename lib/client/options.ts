@@ -1,4 +1,5 @@
 import { WeChatOptionsError } from '../errors.js';
+import { APP_ID_PATTERN } from '../wechat/shapes.js';
 
 /** Options of {@link WeChatClient}. Durations are in seconds, like every duration option of this library. */
 export interface WeChatClientOptions {
@@ -34,8 +35,6 @@ export interface ResolvedClientOptions {
   readonly retry: Readonly<Required<RetryOptions>>;
 }
 
-/** Every AppID, test accounts' included, is `wx` and 16 hex digits. */
-const APP_ID = /^wx[0-9a-f]{16}$/;
 
 export const DEFAULT_API_BASE_URL = 'https://api.weixin.qq.com';
 export const DEFAULT_OAUTH_BASE_URL = 'https://open.weixin.qq.com';
@@ -49,7 +48,7 @@ export function resolveClientOptions(options: WeChatClientOptions): {
     throw new WeChatOptionsError('options', 'expected an object with at least appId and appSecret');
   }
   // Neither value is ever echoed: a wrong appId is often the secret, pasted into the wrong variable.
-  if (typeof options.appId !== 'string' || !APP_ID.test(options.appId)) {
+  if (typeof options.appId !== 'string' || !APP_ID_PATTERN.test(options.appId)) {
     throw new WeChatOptionsError('appId', 'expected the AppID from the MP console: wx and 16 hex digits, such as wx1234567890abcdef');
   }
   if (typeof options.appSecret !== 'string' || options.appSecret.trim() === '') {
@@ -58,7 +57,7 @@ export function resolveClientOptions(options: WeChatClientOptions): {
   if (/\s/.test(options.appSecret)) {
     throw new WeChatOptionsError('appSecret', 'contains white space: was it copied with a space or a line break?');
   }
-  if (APP_ID.test(options.appSecret)) {
+  if (APP_ID_PATTERN.test(options.appSecret)) {
     throw new WeChatOptionsError('appSecret', 'looks like an AppID: were appId and appSecret swapped?');
   }
   const appId = options.appId;

@@ -3,6 +3,7 @@
  * every duration option of this library. A wrong value throws a TypeError that names the option.
  */
 import { PushCipher } from '../push/index.js';
+import { APP_ID_PATTERN, OPENID_PATTERN } from '../wechat/shapes.js';
 
 /** A test user to create at start. */
 export interface SeedUser {
@@ -117,8 +118,6 @@ export interface ResolvedEmulatorOptions {
   readonly push: ResolvedPush | undefined;
 }
 
-const APP_ID = /^wx[0-9a-f]{16}$/;
-export const OPENID_SHAPE = /^[A-Za-z0-9_-]{1,128}$/;
 
 const DEFAULT_USERS: SeedUser[] = [
   { nickname: 'Band', subscribed: true, remark: 'from the original recipe', tagIds: [2] },
@@ -165,7 +164,7 @@ export function nicknameProblem(nickname: unknown): string | undefined {
 export function resolveEmulatorOptions(options: EmulatorOptions = {}): ResolvedEmulatorOptions {
   if (options === null || typeof options !== 'object') fail('options', 'must be an object');
   const appId = options.appId ?? DEFAULT_EMULATOR_APP_ID;
-  if (typeof appId !== 'string' || !APP_ID.test(appId)) fail('appId', 'must be wx and 16 hex digits');
+  if (typeof appId !== 'string' || !APP_ID_PATTERN.test(appId)) fail('appId', 'must be wx and 16 hex digits');
   const appSecret = options.appSecret ?? DEFAULT_EMULATOR_APP_SECRET;
   if (typeof appSecret !== 'string' || appSecret === '' || /\s/.test(appSecret)) {
     fail('appSecret', 'must be a non-empty string without white space');
@@ -181,7 +180,7 @@ export function resolveEmulatorOptions(options: EmulatorOptions = {}): ResolvedE
     if (problem !== undefined) fail(`users[${index}].nickname`, problem);
     if (nicknames.has(user.nickname.trim())) fail(`users[${index}].nickname`, 'is used twice');
     nicknames.add(user.nickname.trim());
-    if (user.openid !== undefined && !OPENID_SHAPE.test(user.openid)) fail(`users[${index}].openid`, 'must be letters, digits, _ and -');
+    if (user.openid !== undefined && !OPENID_PATTERN.test(user.openid)) fail(`users[${index}].openid`, 'must be letters, digits, _ and -');
   });
   const oauthDomains = options.oauthDomains ?? ['localhost', '127.0.0.1'];
   if (!Array.isArray(oauthDomains) || oauthDomains.some(badDomain)) {

@@ -5,6 +5,7 @@
  * let scripts choose the visitor without a page.
  */
 import type { OAuthScope } from '../../client/types.js';
+import { STATE_PATTERN } from '../../wechat/shapes.js';
 import { nicknameProblem, type ResolvedEmulatorOptions } from '../options.js';
 import type { AuthorizeProblem } from '../pages/error-page.js';
 import { param } from '../http/params.js';
@@ -63,7 +64,7 @@ export function parseAuthorizeRequest(query: string, options: ResolvedEmulatorOp
   }
   const state = param(params, 'state');
   if (state.state === 'missing') return problem(10013, 'state 参数错误', 'The state is empty.', 'send a fresh random state of letters and digits.');
-  if (state.state === 'repeated' || !/^[A-Za-z0-9]{1,128}$/.test(state.value)) {
+  if (state.state === 'repeated' || !STATE_PATTERN.test(state.value)) {
     return problem(undefined, 'state 参数错误', 'The state may hold only a-z, A-Z and 0-9, at most 128 bytes.', 'use letters and digits only, at most 128 of them.');
   }
   const names = [...params.keys()];

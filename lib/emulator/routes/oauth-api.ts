@@ -6,11 +6,9 @@ import type { Context } from 'koa';
 import { answer, refuse } from '../http/answer.js';
 import { selfOrigin } from '../http/forms.js';
 import { appCallErrcode, param } from '../http/params.js';
-import type { Grant } from '../state/oauth-grants.js';
+import { OAUTH_TOKEN_LIFETIME, type Grant } from '../state/oauth-grants.js';
 import type { EmulatorState } from '../state/index.js';
 import type { Endpoint } from './endpoint.js';
-
-const OAUTH_TOKEN_LIFETIME = 7200;
 
 export const exchangeCode: Endpoint = {
   path: '/sns/oauth2/access_token',

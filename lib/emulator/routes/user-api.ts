@@ -1,13 +1,12 @@
 /** `/cgi-bin/user/*`: who follows the account, read with the global token. */
 import type { Context } from 'koa';
+import { BATCH_LIMIT } from '../../client/client.js';
 import { answer, refuse } from '../http/answer.js';
 import { parseJsonObject, readBody } from '../http/body.js';
 import { globalTokenErrcode, param } from '../http/params.js';
 import type { EmulatorState } from '../state/index.js';
 import type { EmulatorUser } from '../state/users.js';
 import type { Endpoint } from './endpoint.js';
-
-export const BATCH_LIMIT = 100;
 
 export const userInfo: Endpoint = {
   path: '/cgi-bin/user/info',

@@ -31,7 +31,8 @@ interface RefreshRecord extends Grant {
 
 export type Redeemed = { errcode: 0; accessToken: string; refreshToken: string; grant: Grant } | { errcode: 40029 | 40163 };
 
-const OAUTH_TOKEN_LIFETIME_MS = 7200_000;
+/** Seconds a visitor's OAuth access token lives. */
+export const OAUTH_TOKEN_LIFETIME = 7200;
 const REFRESH_TOKEN_LIFETIME_MS = 30 * 86_400_000;
 
 export class OAuthGrants {
@@ -94,7 +95,7 @@ export class OAuthGrants {
   #mintToken(grant: Grant, refreshToken: string): string {
     const accessToken = this.#ids.token();
     const { openid, scope, snapshot } = grant;
-    this.#tokens.set(accessToken, { openid, scope, snapshot, refreshToken, expiresAt: this.#clock.now() + OAUTH_TOKEN_LIFETIME_MS });
+    this.#tokens.set(accessToken, { openid, scope, snapshot, refreshToken, expiresAt: this.#clock.now() + OAUTH_TOKEN_LIFETIME * 1000 });
     return accessToken;
   }
 

@@ -4,7 +4,8 @@
  */
 import type { Clock } from '../clock.js';
 import type { IdFactory } from '../ids.js';
-import { OPENID_SHAPE, nicknameProblem, type SeedUser } from '../options.js';
+import { OPENID_PATTERN } from '../../wechat/shapes.js';
+import { nicknameProblem, type SeedUser } from '../options.js';
 
 /** A test user, as the console and the programmatic API show it. */
 export interface EmulatorUser {
@@ -66,7 +67,7 @@ export class UserDirectory {
     const nickname = user.nickname.trim();
     if (this.findByNickname(nickname) !== undefined) throw new TypeError(`a user named ${JSON.stringify(nickname)} exists already`);
     const openid = user.openid ?? this.#ids.openid(nickname);
-    if (!OPENID_SHAPE.test(openid)) throw new TypeError('openid must be letters, digits, _ and -');
+    if (!OPENID_PATTERN.test(openid)) throw new TypeError('openid must be letters, digits, _ and -');
     if (this.#users.has(openid)) throw new TypeError('a user with that openid exists already');
     const subscribed = user.subscribed === true;
     const created: EmulatorUser = Object.freeze({
