@@ -6,7 +6,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { debug } from '../util/debug.js';
-import { BodyTooLargeError } from './http/body.js';
 import { resolveEmulatorOptions, type EmulatorOptions, type ResolvedEmulatorOptions, type SeedUser } from './options.js';
 import type { PushDelivery } from './push-sender.js';
 import { authorizeRoutes } from './routes/authorize.js';
@@ -230,12 +229,6 @@ function buildApp(state: EmulatorState, emulator: Emulator): Koa {
     try {
       await next();
     } catch (error) {
-      if (error instanceof BodyTooLargeError) {
-        ctx.status = 413;
-        ctx.type = 'text/plain';
-        ctx.body = 'request entity too large';
-        return;
-      }
       // The emulator answers every request, and never with a stack.
       debug('emulator: %s %s failed: %s', ctx.method, ctx.path, error instanceof Error ? error.message : String(error));
       ctx.status = 500;

@@ -49,9 +49,14 @@ export function apiRoutes(state: EmulatorState) {
       else if (!methodAllowed(endpoint, ctx.method)) refuse(ctx, endpoint.flavor, endpoint.method === 'GET' ? 43001 : 43002, state.clock.unixSeconds());
       else await endpoint.handle(ctx, state);
     } catch (error) {
-      // The guard in emulator.ts answers it; the record says what it will answer.
-      record(error instanceof BodyTooLargeError ? 413 : 500);
-      throw error;
+      // Each surface answers an oversized body in its own format: here plain text, as a proxy would.
+      if (!(error instanceof BodyTooLargeError)) {
+        record(500);
+        throw error;
+      }
+      ctx.status = 413;
+      ctx.type = 'text/plain';
+      ctx.body = 'request entity too large';
     }
     record(ctx.respond === false ? 0 : ctx.status);
   };
