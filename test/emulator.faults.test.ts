@@ -69,6 +69,8 @@ describe('emulator: faults', () => {
     await client.fetchStableToken();
     emulator.clearFaults();
     await client.fetchClassicToken();
+    expect(emulator.requests().map((call) => call.fault)).to.deep.equal([undefined, undefined]);
+    expect(emulator.counters()).to.deep.equal({ '/cgi-bin/stable_token': 1, '/cgi-bin/token': 1 });
   });
 
   it('refuses an unknown endpoint or kind', async () => {

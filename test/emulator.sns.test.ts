@@ -1,9 +1,7 @@
 import { expect } from 'chai';
-import { WeChatApiError, WeChatClient } from '../lib/index.js';
+import { WeChatClient } from '../lib/index.js';
 import { authorizeAs, codeOf, useEmulator } from './support/emulator.js';
-import { rejectionOf } from './support/fixtures.js';
-
-const errcodeOf = async (promise: Promise<unknown>): Promise<number> => ((await rejectionOf(promise)) as WeChatApiError).errcode;
+import { errcodeOf } from './support/fixtures.js';
 
 describe('emulator: /sns endpoints of web authorization', () => {
   const h = useEmulator();

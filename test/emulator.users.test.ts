@@ -1,10 +1,7 @@
 import { expect } from 'chai';
-import { WeChatApiError } from '../lib/index.js';
 import { createEmulator } from '../lib/emulator/index.js';
 import { useEmulator } from './support/emulator.js';
-import { rejectionOf } from './support/fixtures.js';
-
-const errcodeOf = async (promise: Promise<unknown>): Promise<number> => ((await rejectionOf(promise)) as WeChatApiError).errcode;
+import { errcodeOf } from './support/fixtures.js';
 
 describe('emulator: /cgi-bin/user endpoints and test users', () => {
   const h = useEmulator();

@@ -60,17 +60,5 @@ export function jsonOf(response: RawResponse): unknown {
 /** A stack frame: `at ` and a file path (or URL) with a line number. */
 export const STACK_FRAME = /\bat\s+(?:[^\s(]+\s+\()?(?:file:\/\/|node:|\/|[A-Za-z]:\\)[^\s)]*:\d+/;
 
-/** Any 12 characters in a row of a secret count as a leak: a cut-off token is still a leak. */
-const WINDOW = 12;
-
-/** The secrets found in a text, whole or in part, raw or URL-encoded. */
-export function leakedIn(text: string, secrets: readonly string[]): string[] {
-  return secrets.filter((secret) =>
-    [secret, encodeURIComponent(secret)].some((form) => {
-      for (let start = 0; start + WINDOW <= form.length; start++) {
-        if (text.includes(form.slice(start, start + WINDOW))) return true;
-      }
-      return false;
-    }),
-  );
-}
+/** The leak scanner of the client's tests, over the secrets the caller names. */
+export { leaksIn as leakedIn } from './leak-scan.js';

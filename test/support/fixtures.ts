@@ -1,5 +1,5 @@
 /** Realistic values shared by the client's tests, and a client tuned to fail fast. */
-import { WeChatClient, type WeChatClientOptions } from '../../lib/index.js';
+import { WeChatClient, type WeChatApiError, type WeChatClientOptions } from '../../lib/index.js';
 
 export const APP_ID = 'wxb11529c136998cb6';
 export const APP_SECRET = '3f9c2b7e81d04a6c95e2f0b1a7d8c4e6';
@@ -69,4 +69,9 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
   if (outcome instanceof Error) throw outcome;
   if (outcome.rejected instanceof Error) return outcome.rejected;
   throw new Error(`rejected with a non-Error: ${String(outcome.rejected)}`);
+}
+
+/** Awaits a call that must fail with a WeChatApiError, and returns its errcode. */
+export async function errcodeOf(promise: Promise<unknown>): Promise<number> {
+  return ((await rejectionOf(promise)) as WeChatApiError).errcode;
 }
