@@ -183,3 +183,35 @@ WeChatArgumentError.prototype.name = 'WeChatArgumentError';
 export function parseRid(errmsg: string): string | undefined {
   return /\brid:\s*([0-9a-f]+(?:-[0-9a-f]+)*)/i.exec(errmsg)?.[1];
 }
+
+/**
+ * Whether a user follows the account could not be told: WeChat could not be asked, or refused to answer.
+ * Lookups throw this rather than answer a silent `false`. `cause` is the library's own error, already safe.
+ */
+export class WeChatStatusUnknownError extends WeChatError {
+  readonly openid: string;
+  declare readonly cause: WeChatError;
+
+  constructor(openid: string, cause: WeChatError) {
+    // A 4xx cause (a bad openid) is still our server's failure to answer the visitor.
+    const status = cause.status >= 500 ? cause.status : 502;
+    super(`Could not tell whether ${openid} follows the account: ${cause.message}`, 'ERR_WECHAT_STATUS_UNKNOWN', status, cause);
+    this.openid = openid;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), openid: this.openid, cause: this.cause.toJSON() };
+  }
+}
+WeChatStatusUnknownError.prototype.name = 'WeChatStatusUnknownError';
+
+/**
+ * The `tokenProvider` option failed or gave something that is not a token. Its own error is not kept: it is
+ * the application's, and may hold what we promise never to carry. Only its name and code are named.
+ */
+export class WeChatTokenProviderError extends WeChatError {
+  constructor(problem: string) {
+    super(`The tokenProvider option ${problem}`, 'ERR_WECHAT_TOKEN_PROVIDER', 503);
+  }
+}
+WeChatTokenProviderError.prototype.name = 'WeChatTokenProviderError';

@@ -1,3 +1,17 @@
+// The shared services: one token interface and the subscription lookups
+export { createWeChat } from './create-wechat.js';
+export type { WeChat } from './create-wechat.js';
+export type { WeChatOptions, ResolvedServiceOptions } from './options.js';
+export { AccessTokens } from './tokens/access-tokens.js';
+export type { TokenSource } from './tokens/fetched-tokens.js';
+export type { TokenProvider } from './tokens/provided-tokens.js';
+export { MemoryLock } from './tokens/lock.js';
+export type { TokenLock, ReleaseLock } from './tokens/lock.js';
+export { Subscriptions } from './subscriptions/subscriptions.js';
+export type { SubscriptionStatus, StatusOptions } from './subscriptions/subscriptions.js';
+export { createMemoryStore, DEFAULT_CACHE_MAX_ENTRIES } from './store/memory-store.js';
+export type { Logger } from './util/logger.js';
+
 // The WeChat client
 export { WeChatClient, BATCH_LIMIT } from './client/client.js';
 export type { UserInfoParams, UserInfoBatchParams, SnsUserInfoParams } from './client/client.js';
@@ -12,6 +26,8 @@ export {
   WeChatUnavailableError,
   WeChatOptionsError,
   WeChatArgumentError,
+  WeChatStatusUnknownError,
+  WeChatTokenProviderError,
 } from './errors.js';
 export type { ErrorCategory, Hint, UnavailableReason } from './errors.js';
 

@@ -1,4 +1,5 @@
 import { WeChatOptionsError } from '../errors.js';
+import { describeValue, requireCount, requireSeconds } from '../util/option-checks.js';
 import { APP_ID_PATTERN } from '../wechat/shapes.js';
 
 /** Options of {@link WeChatClient}. Durations are in seconds, like every duration option of this library. */
@@ -91,27 +92,4 @@ function requireBaseUrl(name: string, value: unknown, fallback: string): string 
     throw new WeChatOptionsError(name, 'must not carry a query string, a fragment or credentials');
   }
   return url.href.replace(/\/+$/, '');
-}
-
-function requireSeconds(name: string, value: unknown, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw new WeChatOptionsError(name, `expected a number of seconds from ${min} to ${max}, got ${describeValue(value)}`);
-  }
-  return value;
-}
-
-function requireCount(name: string, value: unknown, fallback: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
-    throw new WeChatOptionsError(name, `expected a whole number from 0 to ${max}, got ${describeValue(value)}`);
-  }
-  return value;
-}
-
-/** A short, safe description of a wrong value (never used for the secret). */
-function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
-  if (value === null || typeof value !== 'object') return String(value);
-  return Array.isArray(value) ? 'an array' : 'an object';
 }

@@ -1,0 +1,73 @@
+/**
+ * `createWeChat(options)`: the services one Official Account needs, created once and shared by every route:
+ * the client, the one token interface, and the subscription lookups.
+ */
+import { WeChatClient } from './client/client.js';
+import { resolveServiceOptions, type ResolvedServiceOptions, type WeChatOptions } from './options.js';
+import { CacheStore } from './store/cache-store.js';
+import { createMemoryStore, warnIfMemoryStoreInProduction } from './store/memory-store.js';
+import { Subscriptions } from './subscriptions/subscriptions.js';
+import type { AccessTokens } from './tokens/access-tokens.js';
+import { FetchedTokens } from './tokens/fetched-tokens.js';
+import { processLock } from './tokens/lock.js';
+import { ProvidedTokens } from './tokens/provided-tokens.js';
+import { debugLogger } from './util/logger.js';
+
+/** The shared services of one Official Account. Create one per app id and process; `close()` at shutdown. */
+export interface WeChat {
+  /** The typed HTTP client, for calls this library does not wrap. */
+  readonly client: WeChatClient;
+  /** The one token interface: `get()`, `renew(failed)`, `withToken(call)`. */
+  readonly tokens: AccessTokens;
+  /** `status(openid)`, and `forget`/`record` for push events. */
+  readonly subscriptions: Subscriptions;
+  /** The services' options, validated and frozen (`client.options` has the client's). */
+  readonly options: ResolvedServiceOptions;
+  /** Waits for the lookups under way, then closes the client's connections. The store is the caller's to close. */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates the services. Throws {@link WeChatOptionsError} when an option is missing, misspelt or wrong.
+ *
+ * ```ts
+ * const wechat = createWeChat({ appId, appSecret });
+ * const { subscribed } = await wechat.subscriptions.status(openid);
+ * ```
+ */
+export function createWeChat(options: WeChatOptions): WeChat {
+  const resolved = resolveServiceOptions(options);
+  const client = new WeChatClient({
+    appId: options.appId,
+    appSecret: options.appSecret,
+    apiBaseUrl: options.apiBaseUrl,
+    oauthBaseUrl: options.oauthBaseUrl,
+    timeout: options.timeout,
+    retry: options.retry,
+  });
+  const logger = options.logger ?? debugLogger;
+  if (options.store === undefined) warnIfMemoryStoreInProduction();
+  const store = new CacheStore(options.store ?? createMemoryStore(resolved.cacheMaxEntries), logger);
+  const tokens: AccessTokens =
+    options.tokenProvider !== undefined
+      ? new ProvidedTokens(options.tokenProvider)
+      : new FetchedTokens({ client, source: resolved.tokenSource === 'classic' ? 'classic' : 'stable', store, lock: options.lock ?? processLock, logger });
+  const subscriptions = new Subscriptions({
+    client,
+    tokens,
+    store,
+    statusTtl: resolved.statusTtl,
+    unsubscribedTtl: resolved.unsubscribedTtl,
+    batchWindowMs: resolved.batchWindow * 1000,
+  });
+  return Object.freeze({
+    client,
+    tokens,
+    subscriptions,
+    options: resolved,
+    async close() {
+      await subscriptions.settled();
+      client.close();
+    },
+  });
+}

@@ -1,0 +1,47 @@
+/**
+ * The three Keyv calls the library makes, with a failing store turned into a miss: an unreachable Redis slows
+ * the site down (every lookup goes to WeChat) but does not take it down.
+ */
+import type { Keyv } from 'keyv';
+import { describeForeignError, type Logger } from '../util/logger.js';
+
+export class CacheStore {
+  readonly #keyv: Keyv;
+  readonly #logger: Logger;
+
+  constructor(keyv: Keyv, logger: Logger) {
+    this.#keyv = keyv;
+    this.#logger = logger;
+  }
+
+  async get(key: string): Promise<unknown> {
+    try {
+      return await this.#keyv.get<unknown>(key);
+    } catch (error) {
+      this.#warn('read', error);
+      return undefined;
+    }
+  }
+
+  /** `ttl` in milliseconds, at least 1: Keyv reads 0 as "for ever". */
+  async set(key: string, value: unknown, ttl: number): Promise<void> {
+    try {
+      await this.#keyv.set(key, value, Math.max(1, Math.ceil(ttl)));
+    } catch (error) {
+      this.#warn('write', error);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await this.#keyv.delete(key);
+    } catch (error) {
+      this.#warn('delete', error);
+    }
+  }
+
+  #warn(operation: string, error: unknown): void {
+    // The error's message is not repeated: a store's message may quote the value, and values are tokens.
+    this.#logger.warn(`koa-wechat-subscription: the store failed to ${operation} a key (${describeForeignError(error)}); treating it as a miss`);
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * "Does this visitor follow the account?", answered from the store when it can be and from WeChat when it must:
+ * one request per openid in flight, different openids batched, and never a silent `false`.
+ */
+import type { WeChatClient } from '../client/client.js';
+import type { UserInfo } from '../client/types.js';
+import { WeChatArgumentError, WeChatError, WeChatStatusUnknownError } from '../errors.js';
+import type { CacheStore } from '../store/cache-store.js';
+import { subscriptionKey } from '../store/keys.js';
+import type { AccessTokens } from '../tokens/access-tokens.js';
+import { OPENID_PATTERN } from '../wechat/shapes.js';
+import { UserInfoBatcher } from './batcher.js';
+
+/** What `status()` answers. */
+export interface SubscriptionStatus {
+  /** Whether the user follows the Official Account (`subscribe === 1`). */
+  subscribed: boolean;
+  /** WeChat's `/cgi-bin/user/info` answer: `{ subscribe: 0, openid, … }` for someone who does not follow. */
+  user: UserInfo;
+  /** When WeChat said so (or a push event did), in milliseconds since the epoch. */
+  checkedAt: number;
+  /**
+   * Present for the virtual user of a snapshot page (`is_snapshotuser: 1`): WeChat was not asked and nothing
+   * was cached, since that openid is not a real visitor's. `subscribed` is then `false`: ask them to open the page.
+   */
+  snapshotUser?: true;
+}
+
+export interface StatusOptions {
+  /** The OAuth exchange said `is_snapshotuser: 1`. */
+  snapshotUser?: boolean;
+}
+
+export interface SubscriptionsOptions {
+  client: WeChatClient;
+  tokens: AccessTokens;
+  store: CacheStore;
+  /** Seconds a "following" answer is trusted. */
+  statusTtl: number;
+  /** Seconds a "not following" answer is trusted. */
+  unsubscribedTtl: number;
+  /** Milliseconds a lookup waits for others to share its batchget call. */
+  batchWindowMs: number;
+}
+
+/** Set once a push event said something newer than a lookup on its way: its answer must not be cached. */
+interface Staleness {
+  stale: boolean;
+}
+
+interface InFlight {
+  promise: Promise<SubscriptionStatus>;
+  staleness: Staleness;
+}
+
+export class Subscriptions {
+  readonly #options: SubscriptionsOptions;
+  readonly #batcher: UserInfoBatcher;
+  readonly #inFlight = new Map<string, InFlight>();
+
+  constructor(options: SubscriptionsOptions) {
+    this.#options = options;
+    const { client, tokens } = options;
+    this.#batcher = new UserInfoBatcher(
+      (openids) => tokens.withToken((accessToken) => client.fetchUserInfoBatch({ accessToken, openids })),
+      options.batchWindowMs,
+    );
+  }
+
+  /**
+   * Whether `openid` follows the account.
+   * @throws {WeChatArgumentError} when `openid` is not an openid.
+   * @throws {WeChatStatusUnknownError} when WeChat could not be asked or would not answer; `cause` says why.
+   */
+  async status(openid: string, options: StatusOptions = {}): Promise<SubscriptionStatus> {
+    requireOpenid(openid);
+    if (options.snapshotUser === true) {
+      return { subscribed: false, user: { subscribe: 0, openid }, checkedAt: Date.now(), snapshotUser: true };
+    }
+    const running = this.#inFlight.get(openid);
+    if (running !== undefined) return running.promise;
+    const staleness: Staleness = { stale: false };
+    const promise = this.#lookUp(openid, staleness).finally(() => {
+      if (this.#inFlight.get(openid)?.staleness === staleness) this.#inFlight.delete(openid);
+    });
+    this.#inFlight.set(openid, { promise, staleness });
+    return promise;
+  }
+
+  /** Drops what is known about `openid`: the next `status()` asks WeChat. For an event that changes the user. */
+  async forget(openid: string): Promise<void> {
+    requireOpenid(openid);
+    this.#markStale(openid);
+    await this.#options.store.delete(subscriptionKey(this.#options.client.appId, openid));
+  }
+
+  /**
+   * Records what a follow or unfollow push event said, for `statusTtl`: pushes keep the cache exact.
+   * A follow without the user's record only drops the cached answer, so that the next lookup fetches the record.
+   */
+  async record(openid: string, subscribed: boolean, user?: UserInfo): Promise<void> {
+    requireOpenid(openid);
+    if (subscribed && (user === undefined || user.subscribe !== 1 || user.openid !== openid)) return this.forget(openid);
+    this.#markStale(openid);
+    const status: SubscriptionStatus = { subscribed, user: subscribed ? user! : { subscribe: 0, openid }, checkedAt: Date.now() };
+    await this.#options.store.set(subscriptionKey(this.#options.client.appId, openid), status, this.#options.statusTtl * 1000);
+  }
+
+  /** Resolves when every lookup under way has finished. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.#inFlight.values()].map((lookup) => lookup.promise));
+    await this.#batcher.settled();
+  }
+
+  async #lookUp(openid: string, staleness: Staleness): Promise<SubscriptionStatus> {
+    const { store, client, statusTtl, unsubscribedTtl } = this.#options;
+    const key = subscriptionKey(client.appId, openid);
+    const cached = await store.get(key);
+    if (isSubscriptionStatus(cached, openid)) return cached;
+
+    let user: UserInfo;
+    try {
+      user = await this.#batcher.lookup(openid);
+    } catch (error) {
+      if (error instanceof WeChatError) throw new WeChatStatusUnknownError(openid, error);
+      throw error;
+    }
+    const status: SubscriptionStatus = { subscribed: user.subscribe === 1, user, checkedAt: Date.now() };
+    // "Not following" is trusted briefly, so that a visitor who has just followed is let in at once.
+    const ttl = (status.subscribed ? statusTtl : unsubscribedTtl) * 1000;
+    if (!staleness.stale && ttl > 0) await store.set(key, status, ttl);
+    return status;
+  }
+
+  #markStale(openid: string): void {
+    const lookup = this.#inFlight.get(openid);
+    if (lookup !== undefined) {
+      lookup.staleness.stale = true;
+      // Later callers must not join an answer that is older than the event.
+      this.#inFlight.delete(openid);
+    }
+  }
+}
+
+function requireOpenid(openid: unknown): asserts openid is string {
+  if (typeof openid !== 'string' || !OPENID_PATTERN.test(openid)) {
+    throw new WeChatArgumentError('openid', 'expected an openid (letters, digits, _ and -, at most 128)');
+  }
+}
+
+/** A stored value counts only if it has our shape and is about this openid. */
+function isSubscriptionStatus(value: unknown, openid: string): value is SubscriptionStatus {
+  if (value === null || typeof value !== 'object') return false;
+  const status = value as Partial<SubscriptionStatus>;
+  return (
+    typeof status.subscribed === 'boolean' &&
+    typeof status.checkedAt === 'number' &&
+    status.user !== null &&
+    typeof status.user === 'object' &&
+    status.user.openid === openid &&
+    status.user.subscribe === (status.subscribed ? 1 : 0)
+  );
+}
