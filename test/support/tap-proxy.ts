@@ -1,0 +1,46 @@
+/**
+ * A real HTTP hop between the library and the emulator, with a hook that runs before each request is passed
+ * on: "revoke the token when the fifth batch arrives" becomes a few lines of test, without touching the
+ * emulator's code or ours.
+ */
+import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface TapProxy {
+  /** The proxy's base URL: give it as `apiBaseUrl`. */
+  readonly url: string;
+  /** Requests seen per path. */
+  seen(path: string): number;
+  close(): Promise<void>;
+}
+
+/** Runs `beforeForward(path, countForThisPath)` for each request, then forwards it to `target` as it was. */
+export async function startTapProxy(
+  target: string,
+  beforeForward: (path: string, count: number) => void | Promise<void> = () => undefined,
+): Promise<TapProxy> {
+  const counts = new Map<string, number>();
+  const server: Server = createServer((incoming: IncomingMessage, outgoing) => {
+    const path = new URL(incoming.url ?? '/', 'http://proxy').pathname;
+    const count = (counts.get(path) ?? 0) + 1;
+    counts.set(path, count);
+    void Promise.resolve(beforeForward(path, count)).then(() => {
+      const upstream = request(new URL(incoming.url ?? '/', target), { method: incoming.method, headers: incoming.headers }, (answer) => {
+        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(outgoing);
+      });
+      upstream.on('error', () => outgoing.destroy());
+      incoming.pipe(upstream);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen: (path) => counts.get(path) ?? 0,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
