@@ -6,6 +6,9 @@
  * Run: npx tsx bench/burst.ts   (BENCH_ROUNDS=5 and BENCH_USERS=1000 by default)
  */
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import WechatAPI from 'co-wechat-api';
 import { createWeChat } from '../lib/index.js';
 import { startEmulator, type Emulator } from '../lib/emulator/index.js';
@@ -15,6 +18,9 @@ const USERS = Number(process.env.BENCH_USERS ?? 1000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 // A fixed seed gives every emulator the same openids, so every contender asks about the same users.
 const SEED = 'koa-wechat-subscription bench';
+// A full collection before each burst, so that one contender's garbage (1,000 sockets) is not the next one's bill.
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
 
 interface Visitor {
   openid: string;
@@ -106,24 +112,29 @@ async function freshEmulator(): Promise<{ emulator: Emulator; visitors: Visitor[
 async function burst(contender: Contender): Promise<Round> {
   const { emulator, visitors } = await freshEmulator();
   const services = contender.start(emulator);
+  await sleep(100);
+  collectGarbage();
   try {
     const started = performance.now();
     const answers = await Promise.allSettled(visitors.map((visitor) => services.follows(visitor.openid)));
     const ms = performance.now() - started;
     const rejected = answers.filter((answer): answer is PromiseRejectedResult => answer.status === 'rejected');
-    const firstError = rejected[0]?.reason;
     return {
       tokenFetches: emulator.calls('/cgi-bin/token') + emulator.calls('/cgi-bin/stable_token'),
       userInfoCalls: emulator.calls('/cgi-bin/user/info') + emulator.calls('/cgi-bin/user/info/batchget'),
       errors: rejected.length,
       wrong: answers.filter((answer, index) => answer.status === 'fulfilled' && answer.value !== visitors[index]!.subscribed).length,
       ms,
-      firstError: firstError === undefined ? undefined : firstError instanceof Error ? firstError.message : String(firstError),
+      firstError: rejected.length === 0 ? undefined : describe(rejected[0]!.reason),
     };
   } finally {
     await services.close();
     await emulator.close();
   }
+}
+
+function describe(reason: unknown): string {
+  return reason instanceof Error ? `${reason.name}: ${reason.message}` : JSON.stringify(reason);
 }
 
 async function main(): Promise<void> {
@@ -135,6 +146,7 @@ async function main(): Promise<void> {
     for (const contender of order) {
       const result = await burst(contender);
       if (round >= 0) rounds.get(contender)!.push(result);
+      if (process.env.BENCH_VERBOSE === '1') print(`round ${round < 0 ? 'warm-up' : round + 1}: ${contender.name} ${result.ms.toFixed(1)} ms`);
     }
   }
   const reference = median(rounds.get(OURS_STABLE)!.map((round) => round.ms));
