@@ -99,12 +99,12 @@ describe('subscriptions: lookups coalesce, and fail loudly', () => {
       const user = emulator.findUser(openids[index]!)!;
       expect((outcome as PromiseFulfilledResult<{ subscribed: boolean }>).value.subscribed).to.equal(user.subscribed);
     });
-    const failed = outcomes[37] as PromiseRejectedResult;
-    expect(failed.status).to.equal('rejected');
-    expect(failed.reason).to.be.instanceOf(WeChatStatusUnknownError);
-    expect((failed.reason as WeChatStatusUnknownError).openid).to.equal(unknown);
-    expect(failed.reason.cause).to.be.instanceOf(WeChatApiError);
-    expect((failed.reason.cause as WeChatApiError).errcode).to.equal(40003);
+    expect(outcomes[37]!.status).to.equal('rejected');
+    const error = (outcomes[37] as PromiseRejectedResult).reason as WeChatStatusUnknownError;
+    expect(error).to.be.instanceOf(WeChatStatusUnknownError);
+    expect(error.openid).to.equal(unknown);
+    expect(error.cause).to.be.instanceOf(WeChatApiError);
+    expect((error.cause as WeChatApiError).errcode).to.equal(40003);
     // 40003 fails the whole call, so the batch is halved until the bad openid stands alone: 1 + 2 per level of
     // log2(100) ≈ 15 calls. Asking each openid alone would cost 100; giving up would fail all 99.
     expect(emulator.calls(BATCHGET)).to.be.at.most(20);
