@@ -2,6 +2,7 @@
  * `createWeChat(options)`: the services one Official Account needs, created once and shared by every route:
  * the client, the one token interface, and the subscription lookups.
  */
+import type { Keyv } from 'keyv';
 import { WeChatClient } from './client/client.js';
 import { resolveServiceOptions, type ResolvedServiceOptions, type WeChatOptions } from './options.js';
 import { CacheStore } from './store/cache-store.js';
@@ -21,6 +22,8 @@ export interface WeChat {
   readonly tokens: AccessTokens;
   /** `status(openid)`, and `forget`/`record` for push events. */
   readonly subscriptions: Subscriptions;
+  /** The store of tokens and statuses: the one given as `store`, or the in-memory default. Yours to close. */
+  readonly store: Keyv;
   /** The services' options, validated and frozen (`client.options` has the client's). */
   readonly options: ResolvedServiceOptions;
   /** Waits for the lookups under way, then closes the client's connections. The store is the caller's to close. */
@@ -47,7 +50,8 @@ export function createWeChat(options: WeChatOptions): WeChat {
   });
   const logger = options.logger ?? debugLogger;
   if (options.store === undefined) warnIfMemoryStoreInProduction();
-  const store = new CacheStore(options.store ?? createMemoryStore(resolved.cacheMaxEntries), logger);
+  const keyv = options.store ?? createMemoryStore(resolved.cacheMaxEntries);
+  const store = new CacheStore(keyv, logger);
   const tokens: AccessTokens =
     options.tokenProvider !== undefined
       ? new ProvidedTokens(options.tokenProvider)
@@ -64,6 +68,7 @@ export function createWeChat(options: WeChatOptions): WeChat {
     client,
     tokens,
     subscriptions,
+    store: keyv,
     options: resolved,
     async close() {
       await subscriptions.settled();

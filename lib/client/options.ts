@@ -86,7 +86,8 @@ function requireBaseUrl(name: string, value: unknown, fallback: string): string 
   if (value === undefined) return fallback;
   const url = typeof value === 'string' && URL.canParse(value) ? new URL(value) : undefined;
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    throw new WeChatOptionsError(name, `expected an absolute http(s) URL such as ${fallback}, got ${describeValue(value)}`);
+    const got = url === undefined ? describeValue(value) : `a ${url.protocol} URL`;
+    throw new WeChatOptionsError(name, `expected an absolute http(s) URL such as ${fallback}, got ${got}`);
   }
   if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
     throw new WeChatOptionsError(name, 'must not carry a query string, a fragment or credentials');

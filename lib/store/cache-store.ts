@@ -1,6 +1,9 @@
 /**
  * The three Keyv calls the library makes, with a failing store turned into a miss: an unreachable Redis slows
  * the site down (every lookup goes to WeChat) but does not take it down.
+ *
+ * Keyv 5 swallows store errors unless it was created with `throwOnErrors: true`: a failed `set` then only
+ * answers `false` (seen here), and a failed `get` reads as a miss that nobody hears of.
  */
 import type { Keyv } from 'keyv';
 import { describeForeignError, type Logger } from '../util/logger.js';
@@ -26,7 +29,8 @@ export class CacheStore {
   /** `ttl` in milliseconds, at least 1: Keyv reads 0 as "for ever". */
   async set(key: string, value: unknown, ttl: number): Promise<void> {
     try {
-      await this.#keyv.set(key, value, Math.max(1, Math.ceil(ttl)));
+      const stored = await this.#keyv.set(key, value, Math.max(1, Math.ceil(ttl)));
+      if (stored === false) this.#warn('write', undefined);
     } catch (error) {
       this.#warn('write', error);
     }
@@ -42,6 +46,7 @@ export class CacheStore {
 
   #warn(operation: string, error: unknown): void {
     // The error's message is not repeated: a store's message may quote the value, and values are tokens.
-    this.#logger.warn(`koa-wechat-subscription: the store failed to ${operation} a key (${describeForeignError(error)}); treating it as a miss`);
+    const cause = error === undefined ? 'Keyv answered false' : describeForeignError(error);
+    this.#logger.warn(`koa-wechat-subscription: the store failed to ${operation} a key (${cause}); treating it as a miss`);
   }
 }

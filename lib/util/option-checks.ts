@@ -17,9 +17,12 @@ export function requireCount(name: string, value: unknown, fallback: number, max
   return value;
 }
 
-/** A short, safe description of a wrong value (never used for the secret). */
+/**
+ * A short, safe description of a wrong value. A long string is not quoted: it may be the secret (or a token),
+ * pasted into the wrong option.
+ */
 export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+  if (typeof value === 'string') return value.length <= 20 ? JSON.stringify(value) : `a string of ${value.length} characters`;
   if (value === null || typeof value !== 'object') return String(value);
   return Array.isArray(value) ? 'an array' : 'an object';
 }
