@@ -121,9 +121,11 @@ describe('tokens: faults', () => {
           return Promise.resolve(tokens[0]!);
         },
       });
+      emulator.resetCounters();
       const error = await rejectionOf(stuck.subscriptions.status(`o${'a'.repeat(27)}`));
       expect((error as { cause?: unknown }).cause).to.be.instanceOf(WeChatApiError).with.property('errcode', 40001);
       expect(asked).to.equal(2);
+      expect(emulator.calls('/cgi-bin/user/info/batchget'), 'the refused token is not sent again').to.equal(1);
     });
 
     it('a provider that fails or gives a non-token answers with WeChatTokenProviderError (503), naming only the class and code', async () => {
