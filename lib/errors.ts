@@ -179,11 +179,6 @@ export class WeChatArgumentError extends WeChatError {
 }
 WeChatArgumentError.prototype.name = 'WeChatArgumentError';
 
-/** `invalid appsecret rid: 6650f1a2-1b2c3d4e-5f6a7b8c` → `6650f1a2-1b2c3d4e-5f6a7b8c`. */
-export function parseRid(errmsg: string): string | undefined {
-  return /\brid:\s*([0-9a-f]+(?:-[0-9a-f]+)*)/i.exec(errmsg)?.[1];
-}
-
 /**
  * Whether a user follows the account could not be told: WeChat could not be asked, or refused to answer.
  * Lookups throw this rather than answer a silent `false`. `cause` is the library's own error, already safe.
@@ -215,3 +210,8 @@ export class WeChatTokenProviderError extends WeChatError {
   }
 }
 WeChatTokenProviderError.prototype.name = 'WeChatTokenProviderError';
+
+/** `invalid appsecret rid: 6650f1a2-1b2c3d4e-5f6a7b8c` → `6650f1a2-1b2c3d4e-5f6a7b8c`. */
+export function parseRid(errmsg: string): string | undefined {
+  return /\brid:\s*([0-9a-f]+(?:-[0-9a-f]+)*)/i.exec(errmsg)?.[1];
+}

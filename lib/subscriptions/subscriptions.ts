@@ -103,7 +103,10 @@ export class Subscriptions {
     if (subscribed && (user === undefined || user.subscribe !== 1 || user.openid !== openid)) return this.forget(openid);
     this.#markStale(openid);
     const status: SubscriptionStatus = { subscribed, user: subscribed ? user! : { subscribe: 0, openid }, checkedAt: Date.now() };
-    await this.#options.store.set(subscriptionKey(this.#options.client.appId, openid), status, this.#options.statusTtl * 1000);
+    const key = subscriptionKey(this.#options.client.appId, openid);
+    // With caching off, the event can only drop what an older setting may have left.
+    if (this.#options.statusTtl === 0) await this.#options.store.delete(key);
+    else await this.#options.store.set(key, status, this.#options.statusTtl * 1000);
   }
 
   /** Resolves when every lookup under way has finished. */
