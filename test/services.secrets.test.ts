@@ -19,6 +19,7 @@ import {
 import type { Emulator, FaultKind } from '../lib/emulator/index.js';
 import { HANG_TIMEOUT, rejectionOf } from './support/fixtures.js';
 import { leaksIn, serializations } from './support/leak-scan.js';
+import { eventually } from './support/eventually.js';
 import { useWeChat } from './support/services.js';
 
 const WRONG_SECRET = '9d4e1c7a2b8f03e6d5c4b3a2f1e0d9c8';
@@ -42,11 +43,6 @@ function expectNoLeak(error: unknown, secrets: readonly string[]): void {
 const bandOf = (emulator: Emulator): string => emulator.findUser('Band')!.openid;
 
 /** Polls (real timers) until `check` holds, for work the library does in the background. */
-async function eventually(check: () => boolean): Promise<void> {
-  for (let round = 0; round < 500 && !check(); round++) await new Promise((resolve) => setTimeout(resolve, 10));
-  expect(check(), 'the background work never happened').to.equal(true);
-}
-
 describe('the services keep the secret and the tokens out of everything they emit', () => {
   const h = useWeChat();
   let clock: sinon.SinonFakeTimers | undefined;
@@ -122,7 +118,7 @@ describe('the services keep the secret and the tokens out of everything they emi
     clock.tick((7200 - 290) * 1000);
     emulator.injectFault('/cgi-bin/stable_token', 'html500', 10);
     expect(await wechat.tokens.get()).to.equal(accessToken);
-    await eventually(() => lines.length > 0);
+    await eventually(() => lines.length > 0, 'the failed background refresh is logged');
     expect(lines).to.have.length(1);
     expect(lines[0]).to.contain('refreshing the stable access token failed; the cached token serves until it expires');
     expect(emulator.calls('/cgi-bin/stable_token')).to.equal(1 + 3);

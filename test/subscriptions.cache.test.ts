@@ -11,7 +11,7 @@ import type { Emulator, EmulatorUser } from '../lib/emulator/index.js';
 import { subscriptionKey } from '../lib/store/keys.js';
 import { followerInfo } from './support/fixtures.js';
 import { createUsers, useWeChat, wechatCalls } from './support/services.js';
-import { startTapProxy } from './support/tap-proxy.js';
+import { startHoldingProxy } from './support/tap-proxy.js';
 
 const BATCHGET = '/cgi-bin/user/info/batchget';
 
@@ -146,24 +146,16 @@ describe('subscriptions: the store', () => {
     it('a push recorded while a lookup is in flight wins: the caller gets WeChat\'s answer, the store keeps the push\'s', async () => {
       const { emulator } = await h.start();
       const { follower } = twoUsers(emulator);
-      let arrived!: () => void;
-      let release!: () => void;
-      const reached = new Promise<void>((resolve) => (arrived = resolve));
-      const released = new Promise<void>((resolve) => (release = resolve));
       // The proxy holds the batchget until the "unsubscribe" push has been recorded.
-      const proxy = await startTapProxy(emulator.url, (path) => {
-        if (path !== BATCHGET) return undefined;
-        arrived();
-        return released;
-      });
+      const proxy = await startHoldingProxy(emulator.url, BATCHGET);
       try {
         const wechat = h.another({ apiBaseUrl: proxy.url });
         const lookup = wechat.subscriptions.status(follower.openid);
-        await reached;
+        await proxy.reached;
         await wechat.subscriptions.record(follower.openid, false);
         // A lookup started after the push must not join the older one on the wire.
         const afterPush = wechat.subscriptions.status(follower.openid);
-        release();
+        proxy.release();
         expect((await lookup).subscribed, 'the caller in flight').to.be.true;
         expect((await afterPush).subscribed, 'a caller after the push').to.be.false;
 
@@ -171,7 +163,6 @@ describe('subscriptions: the store', () => {
         expect(after.subscribed, 'the next lookup').to.be.false;
         expect(proxy.seen(BATCHGET)).to.equal(1);
       } finally {
-        release();
         await proxy.close();
       }
     });

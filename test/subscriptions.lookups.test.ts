@@ -8,7 +8,7 @@ import { WeChatApiError, WeChatArgumentError, WeChatStatusUnknownError, WeChatUn
 import type { Emulator, EmulatorUser, FaultKind } from '../lib/emulator/index.js';
 import { HANG_TIMEOUT, rejectionOf } from './support/fixtures.js';
 import { createUsers, useWeChat, wechatCalls } from './support/services.js';
-import { startTapProxy } from './support/tap-proxy.js';
+import { startHoldingProxy } from './support/tap-proxy.js';
 
 const BATCHGET = '/cgi-bin/user/info/batchget';
 const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -58,27 +58,18 @@ describe('subscriptions: lookups coalesce, and fail loudly', () => {
     it('a lookup that starts while the batchget for its openid is already on the wire joins it instead of sending another', async () => {
       const { emulator } = await h.start();
       const { follower } = twoUsers(emulator);
-      let arrived!: () => void;
-      let release!: () => void;
-      const reached = new Promise<void>((resolve) => (arrived = resolve));
-      const released = new Promise<void>((resolve) => (release = resolve));
-      const proxy = await startTapProxy(emulator.url, (path) => {
-        if (path !== BATCHGET) return undefined;
-        arrived();
-        return released;
-      });
+      const proxy = await startHoldingProxy(emulator.url, BATCHGET);
       try {
         const wechat = h.another({ apiBaseUrl: proxy.url });
         const first = wechat.subscriptions.status(follower.openid);
-        await reached;
+        await proxy.reached;
         const later = Array.from({ length: 10 }, () => wechat.subscriptions.status(follower.openid));
         await nextTick();
-        release();
+        proxy.release();
         const answers = await Promise.all([first, ...later]);
         expect(proxy.seen(BATCHGET)).to.equal(1);
         for (const answer of answers) expect(answer.subscribed).to.be.true;
       } finally {
-        release();
         await proxy.close();
       }
     });

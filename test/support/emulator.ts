@@ -1,6 +1,7 @@
 /** A fresh emulator per test, and a client aimed at it; both closed after the test. */
 import { WeChatClient, type WeChatClientOptions } from '../../lib/index.js';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../lib/emulator/index.js';
+import { FAST_FAILING } from './fixtures.js';
 
 export const EMULATOR_SEED = 'koa-wechat-subscription tests';
 
@@ -29,8 +30,7 @@ export function useEmulator(): EmulatorHarness {
         appSecret: emulator.appSecret,
         apiBaseUrl: emulator.url,
         oauthBaseUrl: emulator.url,
-        timeout: 2,
-        retry: { retries: 2, minDelay: 0.001, maxDelay: 0.005 },
+        ...FAST_FAILING,
         ...clientOptions,
       });
       return { emulator, client };

@@ -17,15 +17,11 @@ export const SECRETS = [APP_SECRET, ACCESS_TOKEN, OAUTH_TOKEN, REFRESH_TOKEN, CO
 export const HANG_TIMEOUT = 0.25;
 
 /** Near-zero backoff, so that fault tests run in milliseconds; a timeout roomy enough for a loaded machine. */
+export const FAST_FAILING = { timeout: 2, retry: { retries: 2, minDelay: 0.001, maxDelay: 0.005 } } as const satisfies Partial<WeChatClientOptions>;
+
+/** A client of the fixtures' app, failing fast. */
 export function makeClient(apiBaseUrl: string, overrides: Partial<WeChatClientOptions> = {}): WeChatClient {
-  return new WeChatClient({
-    appId: APP_ID,
-    appSecret: APP_SECRET,
-    apiBaseUrl,
-    timeout: 2,
-    retry: { retries: 2, minDelay: 0.001, maxDelay: 0.005 },
-    ...overrides,
-  });
+  return new WeChatClient({ appId: APP_ID, appSecret: APP_SECRET, apiBaseUrl, ...FAST_FAILING, ...overrides });
 }
 
 /** A 28-character openid of the real shape, numbered. */

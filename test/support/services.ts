@@ -2,6 +2,7 @@
 import { createWeChat, type WeChat, type WeChatOptions } from '../../lib/index.js';
 import { startEmulator, type Emulator, type EmulatorOptions, type EmulatorUser } from '../../lib/emulator/index.js';
 import { EMULATOR_SEED } from './emulator.js';
+import { FAST_FAILING } from './fixtures.js';
 
 export interface ServicesHarness {
   /** Starts an emulator and services on it (fast retries; `apiBaseUrl` may be overridden, for a proxy). */
@@ -27,8 +28,7 @@ export function useWeChat(): ServicesHarness {
       appSecret: emulator.appSecret,
       apiBaseUrl: emulator.url,
       oauthBaseUrl: emulator.url,
-      timeout: 2,
-      retry: { retries: 2, minDelay: 0.001, maxDelay: 0.005 },
+      ...FAST_FAILING,
       ...options,
     });
     services.push(wechat);

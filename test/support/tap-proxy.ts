@@ -44,3 +44,33 @@ export async function startTapProxy(
     },
   };
 }
+
+export interface HoldingProxy extends TapProxy {
+  /** Resolves when the first request to the held path has arrived (and is being held). */
+  readonly reached: Promise<void>;
+  /** Lets the held requests, and every later one, through. */
+  release(): void;
+}
+
+/** A tap proxy that holds every request to `path` until `release()`: a call caught "on the wire". */
+export async function startHoldingProxy(target: string, path: string): Promise<HoldingProxy> {
+  let arrived!: () => void;
+  let release!: () => void;
+  const reached = new Promise<void>((resolve) => (arrived = resolve));
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const proxy = await startTapProxy(target, (seen) => {
+    if (seen !== path) return undefined;
+    arrived();
+    return released;
+  });
+  return {
+    url: proxy.url,
+    seen: (path) => proxy.seen(path),
+    reached,
+    release,
+    close: async () => {
+      release();
+      await proxy.close();
+    },
+  };
+}
