@@ -7,6 +7,7 @@ import { Keyv } from 'keyv';
 import sinon from 'sinon';
 import { MemoryLock, type TokenLock } from '../lib/index.js';
 import { rejectionOf } from './support/fixtures.js';
+import { eventually } from './support/eventually.js';
 import { useWeChat } from './support/services.js';
 
 describe('tokens: the lock', () => {
@@ -102,6 +103,29 @@ describe('tokens: the lock', () => {
         new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 500)),
       ]);
       expect(release, 'the lock is free again').to.be.a('function');
+    });
+
+    it('a lock that fails during a background refresh: the cached token serves, and the warning names only the error class and code', async () => {
+      const clock = sinon.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+      try {
+        const { emulator } = await harness.start();
+        const warnings: string[] = [];
+        let broken = false;
+        const inner = new MemoryLock();
+        const lock: TokenLock = {
+          acquire: (key, ttl) =>
+            broken ? Promise.reject(Object.assign(new Error(`AUTH ${emulator.appSecret} refused`), { code: 'ELOCK' })) : inner.acquire(key, ttl),
+        };
+        const wechat = harness.another({ lock, logger: { warn: (line) => warnings.push(line) } });
+        const token = await wechat.tokens.get();
+        broken = true;
+        clock.tick(6950_000);
+        expect(await wechat.tokens.get()).to.equal(token);
+        await eventually(() => warnings.length === 1, 'the failed refresh is logged');
+        expect(warnings[0]).to.include('Error ELOCK').and.not.include(emulator.appSecret);
+      } finally {
+        clock.restore();
+      }
     });
 
     it('double-checks the store after taking the lock: a waiter finds the token the holder stored', async () => {

@@ -6,11 +6,11 @@
  * - the lock: across processes, whoever holds it fetches and the others find the result in the store.
  */
 import type { WeChatClient } from '../client/client.js';
-import { WeChatApiError, type WeChatError } from '../errors.js';
+import { WeChatApiError, WeChatError } from '../errors.js';
 import type { CacheStore } from '../store/cache-store.js';
 import { tokenKey, tokenLockKey } from '../store/keys.js';
 import { debug } from '../util/debug.js';
-import type { Logger } from '../util/logger.js';
+import { describeForeignError, type Logger } from '../util/logger.js';
 import { AccessTokens } from './access-tokens.js';
 import type { TokenLock } from './lock.js';
 import { isCachedToken, scheduleToken, type CachedToken } from './schedule.js';
@@ -93,7 +93,8 @@ export class FetchedTokens extends AccessTokens {
     if (Date.now() < this.#quietUntil) return;
     this.#flight('refresh', () => this.#fetchUnlessStored((stored, now) => now < stored.refreshAt)).catch((error: unknown) => {
       this.#quietUntil = Date.now() + QUIET_AFTER_FAILED_REFRESH_MS;
-      const reason = error instanceof Error ? error.message : String(error);
+      // Our errors are redacted; a custom lock's are not ours to trust, so only their class and code are named.
+      const reason = error instanceof WeChatError ? error.message : describeForeignError(error);
       this.#logger.warn(
         `koa-wechat-subscription: refreshing the ${this.#source} access token failed; the cached token serves until it expires. ${reason}`,
       );
@@ -118,6 +119,7 @@ export class FetchedTokens extends AccessTokens {
   }
 
   async #fetchFromWeChat(): Promise<CachedToken> {
+    // Checked again here: the fetch of the caller that held the lock before us may have just failed.
     this.#throwHeldFailure();
     // The token's life is counted from the moment we asked: never later than WeChat's own count.
     const askedAt = Date.now();
