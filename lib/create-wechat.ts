@@ -4,6 +4,9 @@
  */
 import type { Keyv } from 'keyv';
 import { WeChatClient } from './client/client.js';
+import { resolveSiteOptions, type ResolvedSiteOptions } from './koa/options.js';
+import { Profiles } from './koa/profiles.js';
+import { createSite, type WeChatSite } from './koa/site.js';
 import { resolveServiceOptions, type ResolvedServiceOptions, type WeChatOptions } from './options.js';
 import { CacheStore } from './store/cache-store.js';
 import { createMemoryStore, warnIfMemoryStoreInProduction } from './store/memory-store.js';
@@ -15,7 +18,7 @@ import { ProvidedTokens } from './tokens/provided-tokens.js';
 import { debugLogger } from './util/logger.js';
 
 /** The shared services of one Official Account. Create one per app id and process; `close()` at shutdown. */
-export interface WeChat {
+export interface WeChat extends WeChatSite {
   /** The typed HTTP client, for calls this library does not wrap. */
   readonly client: WeChatClient;
   /** The one token interface: `get()`, `renew(failed)`, `withToken(call)`. */
@@ -26,6 +29,8 @@ export interface WeChat {
   readonly store: Keyv;
   /** The services' options, validated and frozen (`client.options` has the client's). */
   readonly options: ResolvedServiceOptions;
+  /** The site's options, validated and frozen. */
+  readonly site: ResolvedSiteOptions;
   /** Waits for the lookups under way, then closes the client's connections. The store is the caller's to close. */
   close(): Promise<void>;
 }
@@ -35,11 +40,14 @@ export interface WeChat {
  *
  * ```ts
  * const wechat = createWeChat({ appId, appSecret });
- * const { subscribed } = await wechat.subscriptions.status(openid);
+ * app.use(wechat.routes());
+ * router.get('/members', wechat.requireSubscription({ enforce: true }), members);
+ * const { subscribed } = await wechat.subscriptions.status(openid); // outside Koa
  * ```
  */
 export function createWeChat(options: WeChatOptions): WeChat {
   const resolved = resolveServiceOptions(options);
+  const site = resolveSiteOptions(options);
   const client = new WeChatClient({
     appId: options.appId,
     appSecret: options.appSecret,
@@ -64,12 +72,15 @@ export function createWeChat(options: WeChatOptions): WeChat {
     unsubscribedTtl: resolved.unsubscribedTtl,
     batchWindowMs: resolved.batchWindow * 1000,
   });
+  const profiles = new Profiles(store, client.appId);
   return Object.freeze({
     client,
     tokens,
     subscriptions,
     store: keyv,
     options: resolved,
+    site,
+    ...createSite({ client, subscriptions, profiles, site, statusTtl: resolved.statusTtl }),
     async close() {
       await subscriptions.settled();
       client.close();

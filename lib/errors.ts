@@ -211,6 +211,17 @@ export class WeChatTokenProviderError extends WeChatError {
 }
 WeChatTokenProviderError.prototype.name = 'WeChatTokenProviderError';
 
+/**
+ * The app is not set up for the middleware: no session, or no `app.keys`. A developer's mistake, thrown on the
+ * first request it affects, with the fix in the message.
+ */
+export class WeChatSetupError extends WeChatError {
+  constructor(problem: string) {
+    super(problem, 'ERR_WECHAT_SETUP', 500);
+  }
+}
+WeChatSetupError.prototype.name = 'WeChatSetupError';
+
 /** `invalid appsecret rid: 6650f1a2-1b2c3d4e-5f6a7b8c` → `6650f1a2-1b2c3d4e-5f6a7b8c`. */
 export function parseRid(errmsg: string): string | undefined {
   return /\brid:\s*([0-9a-f]+(?:-[0-9a-f]+)*)/i.exec(errmsg)?.[1];

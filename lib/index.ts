@@ -1,3 +1,12 @@
+// Middleware
+export { requireSubscription } from './koa/drop-in.js';
+export type { RequireSubscriptionOptions, DropInMiddleware } from './koa/drop-in.js';
+export { logout } from './koa/session.js';
+export type { WeChatSite } from './koa/site.js';
+export type { SiteOptions, GateOptions, OnUnknown, ResolvedSiteOptions } from './koa/options.js';
+export type { WeChatUser, VisitorProfile } from './koa/visitor.js';
+export type { WeChatIdentity } from './koa/session.js';
+
 // The shared services: one token interface and the subscription lookups
 export { createWeChat } from './create-wechat.js';
 export type { WeChat } from './create-wechat.js';
@@ -28,6 +37,7 @@ export {
   WeChatArgumentError,
   WeChatStatusUnknownError,
   WeChatTokenProviderError,
+  WeChatSetupError,
 } from './errors.js';
 export type { ErrorCategory, Hint, UnavailableReason } from './errors.js';
 

@@ -1,19 +1,20 @@
 /**
- * The options of `createWeChat`: the client's, plus where tokens come from and how answers are cached.
+ * The options of `createWeChat`: the client's, where tokens come from, how answers are cached, and the site's
+ * (`SiteOptions`: where the callback is and what the follow page shows).
  * Parsed, defaulted and frozen once; an unknown or wrong option fails at start-up with its name.
  */
 import type { Keyv } from 'keyv';
 import type { WeChatClientOptions } from './client/options.js';
+import { SITE_OPTION_NAMES, type SiteOptions } from './koa/options.js';
 import { WeChatOptionsError } from './errors.js';
 import { DEFAULT_CACHE_MAX_ENTRIES } from './store/memory-store.js';
 import type { TokenSource } from './tokens/fetched-tokens.js';
 import type { TokenLock } from './tokens/lock.js';
 import type { TokenProvider } from './tokens/provided-tokens.js';
-import { closestName } from './util/did-you-mean.js';
 import type { Logger } from './util/logger.js';
-import { describeValue, requireCount, requireSeconds } from './util/option-checks.js';
+import { describeValue, rejectUnknownOptions, requireCount, requireSeconds } from './util/option-checks.js';
 
-export interface WeChatOptions extends WeChatClientOptions {
+export interface WeChatOptions extends WeChatClientOptions, SiteOptions {
   /**
    * Where the global access token comes from. Default `'stable'`: `POST /cgi-bin/stable_token`, which hands
    * every caller the same token, so it does not fight other systems using the app. `'classic'` is the recipe's
@@ -62,7 +63,7 @@ const SERVICE_OPTION_NAMES = [
   'cacheMaxEntries',
   'logger',
 ] as const;
-export const WECHAT_OPTION_NAMES: readonly string[] = [...CLIENT_OPTION_NAMES, ...SERVICE_OPTION_NAMES];
+export const WECHAT_OPTION_NAMES: readonly string[] = [...CLIENT_OPTION_NAMES, ...SERVICE_OPTION_NAMES, ...SITE_OPTION_NAMES];
 
 const DAY = 86_400;
 
@@ -100,15 +101,6 @@ export function resolveServiceOptions(options: WeChatOptions): ResolvedServiceOp
     batchWindow: requireSeconds('batchWindow', options.batchWindow, 0.002, 0, 1),
     cacheMaxEntries: requireCount('cacheMaxEntries', options.cacheMaxEntries, DEFAULT_CACHE_MAX_ENTRIES, 10_000_000, 1),
   });
-}
-
-/** A misspelt option would otherwise be ignored in silence, and its default used instead. */
-function rejectUnknownOptions(options: object, known: readonly string[]): void {
-  for (const name of Object.keys(options)) {
-    if (known.includes(name)) continue;
-    const suggestion = closestName(name, known);
-    throw new WeChatOptionsError(name, `is not an option${suggestion === undefined ? '' : `: did you mean "${suggestion}"?`}`);
-  }
 }
 
 function isKeyvLike(store: unknown): store is Keyv {

@@ -9,3 +9,6 @@ export const tokenKey = (appId: string, source: string): string => `${PREFIX}:${
 export const tokenLockKey = (appId: string, source: string): string => `${tokenKey(appId, source)}:lock`;
 
 export const subscriptionKey = (appId: string, openid: string): string => `${PREFIX}:${appId}:subscription:${openid}`;
+
+/** The `/sns/userinfo` profile (nickname, avatar) of a visitor who signed in with `snsapi_userinfo`. */
+export const profileKey = (appId: string, openid: string): string => `${PREFIX}:${appId}:profile:${openid}`;

@@ -29,6 +29,11 @@ export interface SubscriptionStatus {
 export interface StatusOptions {
   /** The OAuth exchange said `is_snapshotuser: 1`. */
   snapshotUser?: boolean;
+  /**
+   * Seconds a cached answer may be old to be used, for a route that wants fresher answers than `statusTtl`.
+   * Default: any cached answer (the store keeps them for `statusTtl`). 0 always asks WeChat.
+   */
+  maxAge?: number;
 }
 
 export interface SubscriptionsOptions {
@@ -78,9 +83,14 @@ export class Subscriptions {
       return { subscribed: false, user: { subscribe: 0, openid }, checkedAt: Date.now(), snapshotUser: true };
     }
     const running = this.#inFlight.get(openid);
-    if (running !== undefined) return running.promise;
+    if (running !== undefined) {
+      const joinedAt = Date.now();
+      const joined = await running.promise;
+      // It may have answered from the cache, with an answer older than this caller accepts.
+      if (joined.checkedAt >= joinedAt || isFresh(joined, options.maxAge)) return joined;
+    }
     const staleness: Staleness = { stale: false };
-    const promise = this.#lookUp(openid, staleness).finally(() => {
+    const promise = this.#lookUp(openid, staleness, options.maxAge).finally(() => {
       if (this.#inFlight.get(openid)?.staleness === staleness) this.#inFlight.delete(openid);
     });
     this.#inFlight.set(openid, { promise, staleness });
@@ -115,11 +125,11 @@ export class Subscriptions {
     await this.#batcher.settled();
   }
 
-  async #lookUp(openid: string, staleness: Staleness): Promise<SubscriptionStatus> {
+  async #lookUp(openid: string, staleness: Staleness, maxAge: number | undefined): Promise<SubscriptionStatus> {
     const { store, client, statusTtl, unsubscribedTtl } = this.#options;
     const key = subscriptionKey(client.appId, openid);
     const cached = await store.get(key);
-    if (isSubscriptionStatus(cached, openid)) return cached;
+    if (isSubscriptionStatus(cached, openid) && isFresh(cached, maxAge)) return cached;
 
     let user: UserInfo;
     try {
@@ -149,6 +159,10 @@ function requireOpenid(openid: unknown): asserts openid is string {
   if (typeof openid !== 'string' || !OPENID_PATTERN.test(openid)) {
     throw new WeChatArgumentError('openid', 'expected an openid (letters, digits, _ and -, at most 128)');
   }
+}
+
+function isFresh(status: SubscriptionStatus, maxAge: number | undefined): boolean {
+  return maxAge === undefined || Date.now() - status.checkedAt <= maxAge * 1000;
 }
 
 /** A stored value counts only if it has our shape and is about this openid. */

@@ -1,5 +1,6 @@
 /** Checks shared by every factory's options: each failure names the option and shows the wrong value safely. */
 import { WeChatOptionsError } from '../errors.js';
+import { closestName } from './did-you-mean.js';
 
 export function requireSeconds(name: string, value: unknown, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
@@ -25,4 +26,13 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'string') return value.length <= 20 ? JSON.stringify(value) : `a string of ${value.length} characters`;
   if (value === null || typeof value !== 'object') return String(value);
   return Array.isArray(value) ? 'an array' : 'an object';
+}
+
+/** A misspelt option would otherwise be ignored in silence, and its default used instead. */
+export function rejectUnknownOptions(options: object, known: readonly string[]): void {
+  for (const name of Object.keys(options)) {
+    if (known.includes(name)) continue;
+    const suggestion = closestName(name, known);
+    throw new WeChatOptionsError(name, `is not an option${suggestion === undefined ? '' : `: did you mean "${suggestion}"?`}`);
+  }
 }

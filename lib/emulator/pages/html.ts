@@ -2,33 +2,9 @@
  * The emulator's HTML: a tagged template that escapes every interpolated value (so a nickname or a state
  * can never inject markup), and one layout with a phone-sized, dependency-free style.
  */
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+import { Html, html } from '../../util/html.js';
 
-/** Markup that is already safe, as made by {@link html}. */
-export class Html {
-  constructor(readonly text: string) {}
-  toString(): string {
-    return this.text;
-  }
-}
-
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (character) => ESCAPES[character]!);
-}
-
-type Value = Html | string | number | boolean | undefined | null | readonly Value[];
-
-function render(value: Value): string {
-  if (value === undefined || value === null || value === false) return '';
-  if (value instanceof Html) return value.text;
-  if (Array.isArray(value)) return value.map(render).join('');
-  return escapeHtml(String(value));
-}
-
-/** `html\`<p>${name}</p>\``: values are escaped, nested `html` and arrays of it are kept. */
-export function html(strings: TemplateStringsArray, ...values: Value[]): Html {
-  return new Html(strings.reduce((out, string, index) => out + string + (index < values.length ? render(values[index]) : ''), ''));
-}
+export { Html, escapeHtml, html } from '../../util/html.js';
 
 const STYLE = `
 :root{color-scheme:light;--green:#07c160;--ink:#191919;--muted:#7f7f7f;--line:#e5e5e5;--bg:#ededed}
