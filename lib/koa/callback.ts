@@ -27,6 +27,17 @@ import { sameState } from './state-nonce.js';
 const CODE_REFUSED = new Set([40163, 40029]);
 
 export function createCallback(services: SiteServices): Middleware {
+  // WeChat may call back twice at once with one code, before the first answer has set the new cookie. Both
+  // requests matched a state of the same session, so they share one exchange instead of spending the code twice.
+  const exchanges = new Map<string, Promise<OAuthTokenResponse>>();
+  const exchangeOnce = (code: string): Promise<OAuthTokenResponse> => {
+    let exchange = exchanges.get(code);
+    if (exchange === undefined) {
+      exchange = services.client.exchangeCode(code).finally(() => exchanges.delete(code));
+      exchanges.set(code, exchange);
+    }
+    return exchange;
+  };
   return async function wechatCallback(ctx: Context, next: Next): Promise<void> {
     if (ctx.path !== services.site.callbackPath) {
       await next();
@@ -53,7 +64,7 @@ export function createCallback(services: SiteServices): Middleware {
 
     let grant: OAuthTokenResponse;
     try {
-      grant = await services.client.exchangeCode(code);
+      grant = await exchangeOnce(code);
     } catch (error) {
       if (error instanceof WeChatApiError && CODE_REFUSED.has(error.errcode)) return retryOnce(ctx, services, session, data, pending, now);
       if (error instanceof WeChatError) return answerUnavailable(ctx, error);
@@ -89,7 +100,8 @@ function notOurs(ctx: Context, session: SessionHolder, data: WeChatSessionData, 
     return redirectNoStore(ctx, returnTo);
   }
   // No session came with the request: cookies are blocked, and sending the visitor to WeChat again would loop.
-  const noSession = session.isNew === true || (data.pending === undefined && data.completed === undefined);
+  // koa-session says so (`isNew`); for other session middleware, a session without our data is the best guess.
+  const noSession = session.isNew ?? (data.pending === undefined && data.completed === undefined);
   answer(ctx, noSession ? ANSWERS.cookiesRequired : ANSWERS.stateMismatch, { action: { href: '/', label: '返回首页 · Home' } });
 }
 
