@@ -123,7 +123,8 @@ export class GlobalTokens {
 
   #issue(token: string): IssuedToken {
     const record = this.#records.get(token)!;
-    return { access_token: token, expires_in: Math.floor((record.endsAt - this.#clock.now()) / 1000) };
+    // Whole seconds left, rounded to the nearest: a token minted a millisecond ago still has its 7200 s.
+    return { access_token: token, expires_in: Math.round((record.endsAt - this.#clock.now()) / 1000) };
   }
 
   /** Forgets tokens dead for a day, so that a long test run does not grow the map without bound. */
