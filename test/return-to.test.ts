@@ -7,7 +7,7 @@
  */
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { expect } from 'chai';
-import { safeReturnTo } from '../lib/koa/return-to.js';
+import { MAX_RETURN_TO_LENGTH, safeReturnTo } from '../lib/koa/return-to.js';
 import { useSite, type Site } from './support/site.js';
 
 const SITE = 'https://site.example';
@@ -109,11 +109,14 @@ describe('safeReturnTo: anything a browser would read as another site becomes /'
     }
   });
 
-  it('a path longer than 2,048 characters gives /; 2,048 exactly is kept', () => {
-    const exact = `/${'a'.repeat(2047)}`;
+  it('a return path longer than 512 characters loses its query, then its path: a cookie session must stay under 4 KB', () => {
+    const exact = `/${'a'.repeat(MAX_RETURN_TO_LENGTH - 1)}`;
     expect(safeReturnTo(exact)).to.equal(exact);
+    expect(safeReturnTo(`/page?x=${'b'.repeat(MAX_RETURN_TO_LENGTH)}`)).to.equal('/page');
+    expect(safeReturnTo(`/page#${'b'.repeat(MAX_RETURN_TO_LENGTH)}`)).to.equal('/page');
     expect(safeReturnTo(`${exact}a`)).to.equal('/');
-    expect(safeReturnTo(`/page?x=${'%2F'.repeat(5000)}`)).to.equal('/');
+    expect(safeReturnTo(`//evil.com/?x=${'%2F'.repeat(5000)}`)).to.equal('/');
+    expect(safeReturnTo(`/page?x=${'%2F'.repeat(5000)}`), 'past 8 KB: not even parsed').to.equal('/');
   });
 });
 

@@ -39,7 +39,8 @@ export interface WeChatSessionData {
 export const SESSION_KEY = 'wechat';
 /** Sign-ins older than this are dropped: a code lives 5 minutes, and the consent sheet may wait a little. */
 export const PENDING_LIFETIME_MS = 10 * 60_000;
-const MAX_PENDING = 4;
+/** Enough for a few tabs at once, and small enough for a cookie session (see MAX_RETURN_TO_LENGTH). */
+const MAX_PENDING = 3;
 /** A restart older than this no longer counts against the next failure. */
 const RESTART_WINDOW_MS = 5 * 60_000;
 
