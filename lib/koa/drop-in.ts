@@ -5,6 +5,7 @@
  */
 import type { Middleware } from 'koa';
 import { createWeChat, type WeChat } from '../create-wechat.js';
+import { WeChatOptionsError } from '../errors.js';
 import { WECHAT_OPTION_NAMES, type WeChatOptions } from '../options.js';
 import { rejectUnknownOptions } from '../util/option-checks.js';
 import { GATE_OPTION_NAMES, type GateOptions } from './options.js';
@@ -26,7 +27,9 @@ const DROP_IN_GATE_NAMES = GATE_OPTION_NAMES.filter((name) => name !== 'statusTt
  * @throws {WeChatOptionsError} when an option is missing, misspelt or wrong.
  */
 export function requireSubscription(options: RequireSubscriptionOptions): DropInMiddleware {
-  if (options === null || typeof options !== 'object') return createWeChat(options) as never;
+  if (options === null || typeof options !== 'object') {
+    throw new WeChatOptionsError('options', 'expected an object with at least appId and appSecret');
+  }
   rejectUnknownOptions(options, [...WECHAT_OPTION_NAMES, ...DROP_IN_GATE_NAMES]);
   const serviceOptions: Record<string, unknown> = {};
   const gateOptions: Record<string, unknown> = {};

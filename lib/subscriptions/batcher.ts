@@ -1,6 +1,7 @@
 /**
- * Gathers the lookups of different openids that arrive close together into batchget calls of at most 100, so
- * that a cold burst of 1,000 visitors costs 10 calls instead of 1,000.
+ * Gathers the lookups of different openids that arrive within one window into batchget calls of at most 100:
+ * 1,000 lookups at once cost 10 calls instead of 1,000. Lookups spread over time gather less: 200 sign-ins
+ * spread over half a second cost 50–94 calls with the default 2 ms window, 8–9 with 10 ms.
  */
 import { BATCH_LIMIT } from '../client/client.js';
 import { WeChatApiError } from '../errors.js';
