@@ -7,39 +7,11 @@ import { expect } from 'chai';
 import session from 'koa-session';
 import supertest from 'supertest';
 import type { Response } from 'supertest';
-import type { Emulator } from '../lib/emulator/index.js';
-import { echoState, useSite, type SiteOptions, type Visitor } from './support/site.js';
+import { echoOf, expectPage, expectToWeChat } from './support/answers.js';
+import { echoState, useSite, type Visitor } from './support/site.js';
 
 const EXCHANGE = '/sns/oauth2/access_token';
 
-/** The site and its parts; `visitor` as a plain function, to pass around. */
-async function open(site: ReturnType<typeof useSite>, options?: SiteOptions) {
-  const started = await site.start(options);
-  return { ...started, visitor: () => started.visitor() };
-}
-
-/** What the test routes answer (`echoState`). */
-function echoOf(response: Response): { openid?: string; wechatUser?: { nickname?: string } | null } {
-  return response.body as { openid?: string; wechatUser?: { nickname?: string } | null };
-}
-
-/** A page of the middleware's own: the status, its stable error code, no stack, and never cached. */
-function expectPage(response: Response, status: number, error: string): void {
-  expect(response.status, response.text.slice(0, 300)).to.equal(status);
-  expect(response.headers['content-type']).to.match(/^text\/html/);
-  expect(response.text).to.include(`data-error="${error}"`);
-  expect(response.text).not.to.include('    at ');
-  expect(response.headers['cache-control']).to.equal('no-store');
-}
-
-/** A redirect to WeChat's authorize page; answers the state it carries. */
-function expectToWeChat(response: Response, emulator: Emulator): string {
-  expect(response.status, response.text.slice(0, 300)).to.equal(302);
-  expect(response.headers['cache-control']).to.equal('no-store');
-  const location = new URL(response.headers.location!);
-  expect(`${location.origin}${location.pathname}`).to.equal(`${emulator.url}/connect/oauth2/authorize`);
-  return location.searchParams.get('state')!;
-}
 
 /** The callback URL an attacker makes: a sign-in started in the attacker's own browser, as `nickname`, never followed. */
 async function attackersCallback(attacker: Visitor, nickname: string): Promise<URL> {
@@ -51,7 +23,7 @@ describe('callback: an attacker\'s callback URL opened in a victim\'s browser', 
   const site = useSite();
 
   it('a victim without any session gets the "cookies are required" page, and no exchange happens', async () => {
-    const { emulator, visitor } = await open(site);
+    const { emulator, visitor } = await site.start();
     const trap = await attackersCallback(visitor(), 'Mallory');
     const victim = visitor();
     const answer = await victim.callback(trap);
@@ -62,7 +34,7 @@ describe('callback: an attacker\'s callback URL opened in a victim\'s browser', 
   });
 
   it('a victim whose own sign-in is under way gets the state-mismatch page, and their own sign-in still completes as themselves', async () => {
-    const { emulator, visitor } = await open(site);
+    const { emulator, visitor } = await site.start();
     const trap = await attackersCallback(visitor(), 'Mallory');
     const victim = visitor();
     const ownStart = await victim.get('/mine');
@@ -84,7 +56,7 @@ describe('callback: an attacker\'s callback URL opened in a victim\'s browser', 
   });
 
   it('a victim already signed in is sent home, still signed in as themselves, and no exchange happens', async () => {
-    const { emulator, visitor } = await open(site);
+    const { emulator, visitor } = await site.start();
     const victim = visitor();
     await victim.signIn('/', { nickname: 'Band' });
     const trap = await attackersCallback(visitor(), 'Mallory');
@@ -120,7 +92,7 @@ describe('callback: a tampered state', () => {
 
   for (const { name, query } of tamperings) {
     it(`${name}: 400 state-mismatch page, no exchange, and the genuine callback still works after it`, async () => {
-      const { emulator, visitor } = await open(site);
+      const { emulator, visitor } = await site.start();
       const browser = visitor();
       const start = await browser.get('/page');
       const genuine = await browser.authorize(start.headers.location!, { nickname: 'Band' });
@@ -144,7 +116,7 @@ describe('callback: a browser that blocks cookies', () => {
   const site = useSite();
 
   it('goes gated page, WeChat, callback and gets the "cookies are required" page, never a second trip to WeChat', async () => {
-    const { emulator, server, visitor } = await open(site);
+    const { emulator, server, visitor } = await site.start();
     // No agent: nothing the site sets is ever sent back.
     const get = (path: string) => supertest(server).get(path).set('Accept', 'text/html').redirects(0);
     const start = await get('/page');
@@ -166,7 +138,7 @@ describe('callback: session fixation', () => {
   it('a successful callback moves the visitor to a new session id, and the id from before the callback signs nobody in', async () => {
     const store = new Map<string, unknown>();
     const destroyed: string[] = [];
-    const { emulator, visitor, server } = await open(site, {
+    const { emulator, visitor, server } = await site.start({
       withoutSession: true,
       mount(app, wechat) {
         app.use(
@@ -237,7 +209,7 @@ describe('callback: methods other than GET', () => {
 
   for (const method of ['post', 'put', 'delete', 'patch'] as const) {
     it(`${method.toUpperCase()} to the callback path answers 405 with Allow: GET, HEAD, and no exchange`, async () => {
-      const { emulator, visitor } = await open(site);
+      const { emulator, visitor } = await site.start();
       const browser = visitor();
       const start = await browser.get('/page');
       const callback = await browser.authorize(start.headers.location!, { nickname: 'Band' });

@@ -7,39 +7,12 @@ import { expect } from 'chai';
 import sinon from 'sinon';
 import type { Response } from 'supertest';
 import type { Emulator } from '../lib/emulator/index.js';
-import { echoState, useSite, type SiteOptions, type Visitor } from './support/site.js';
+import { echoOf, expectPage, expectToWeChat } from './support/answers.js';
+import { echoState, useSite, type Visitor } from './support/site.js';
 
 const EXCHANGE = '/sns/oauth2/access_token';
 const AUTHORIZE = '/connect/oauth2/authorize';
 
-/** The site and its parts; `visitor` as a plain function, to pass around. */
-async function open(site: ReturnType<typeof useSite>, options?: SiteOptions) {
-  const started = await site.start(options);
-  return { ...started, visitor: () => started.visitor() };
-}
-
-/** What the test routes answer (`echoState`). */
-function echoOf(response: Response): { openid?: string; wechatUser?: { nickname?: string } | null } {
-  return response.body as { openid?: string; wechatUser?: { nickname?: string } | null };
-}
-
-/** A page of the middleware's own: the status, its stable error code, no stack, and never cached. */
-function expectPage(response: Response, status: number, error: string): void {
-  expect(response.status, response.text.slice(0, 300)).to.equal(status);
-  expect(response.headers['content-type']).to.match(/^text\/html/);
-  expect(response.text).to.include(`data-error="${error}"`);
-  expect(response.text).not.to.include('    at ');
-  expect(response.headers['cache-control']).to.equal('no-store');
-}
-
-/** A redirect to WeChat's authorize page; answers the state it carries. */
-function expectToWeChat(response: Response, emulator: Emulator): string {
-  expect(response.status, response.text.slice(0, 300)).to.equal(302);
-  expect(response.headers['cache-control']).to.equal('no-store');
-  const location = new URL(response.headers.location!);
-  expect(`${location.origin}${location.pathname}`).to.equal(`${emulator.url}${AUTHORIZE}`);
-  return location.searchParams.get('state')!;
-}
 
 function expectRedirect(response: Response, location: string): void {
   expect(response.status, response.text.slice(0, 300)).to.equal(302);
@@ -107,7 +80,7 @@ describe('callback: the state is single-use', () => {
   const site = useSite();
 
   it('the callback URL replayed after a successful sign-in redirects to the return path, with no second exchange', async () => {
-    const { emulator, visitor } = await open(site);
+    const { emulator, visitor } = await site.start();
     const browser = visitor();
     const { callback, page } = await browser.signIn('/page?x=1', { nickname: 'Band' });
     expect(emulator.calls(EXCHANGE)).to.equal(1);
@@ -120,7 +93,7 @@ describe('callback: the state is single-use', () => {
 
   for (const fault of ['busy', 'reset'] as const) {
     it(`the callback URL replayed after an exchange that failed (WeChat ${fault}) is not exchanged again`, async () => {
-      const { emulator, visitor } = await open(site);
+      const { emulator, visitor } = await site.start();
       const browser = visitor();
       const start = await browser.get('/page');
       const callback = await browser.authorize(start.headers.location!, { nickname: 'Band' });
@@ -144,7 +117,7 @@ describe('callback: the state is single-use', () => {
   // BUG (lib/koa/callback.ts, notOurs): a session whose cookie came back but holds no sign-in is taken for
   // blocked cookies. Reloading the 503 page (its URL is the callback's) tells the visitor to allow cookies.
   it('BUG: reloading the 503 page after WeChat was down shows the state-mismatch page ("already used"), not "cookies are required"', async () => {
-    const { emulator, visitor } = await open(site);
+    const { emulator, visitor } = await site.start();
     const browser = visitor();
     const start = await browser.get('/page');
     const callback = await browser.authorize(start.headers.location!, { nickname: 'Band' });
@@ -177,7 +150,7 @@ describe('callback: a code WeChat refuses', () => {
   }
 
   it('a used code (40163): one restart with a new state, then the sign-in-failed page, whose Try again link starts a fresh dance', async () => {
-    const { emulator, visitor } = await open(site);
+    const { emulator, visitor } = await site.start();
     const used = await usedCode(visitor);
     const before = emulator.calls(EXCHANGE);
     const browser = visitor();
@@ -196,7 +169,7 @@ describe('callback: a code WeChat refuses', () => {
 
   it('an expired code (40029, past 300 s): one restart with a new state, then the sign-in-failed page, whose Try again link starts a fresh dance', async () => {
     clock = sinon.useFakeTimers({ toFake: ['Date'], now: Date.now() });
-    const { emulator, visitor } = await open(site);
+    const { emulator, visitor } = await site.start();
     const browser = visitor();
     const start = await browser.get('/page?x=1');
     const firstState = expectToWeChat(start, emulator);
@@ -221,7 +194,7 @@ describe('callback: the loop guard', () => {
   const site = useSite();
 
   it('with every code refused, round after round, the callback never restarts the dance more than once in a row', async () => {
-    const { emulator, visitor } = await open(site);
+    const { emulator, visitor } = await site.start();
     const used = await usedCode(visitor);
     const browser = visitor();
     const refusedEveryTime = async (url: string) => withCode(await browser.authorize(url, { nickname: 'Band' }), used);
@@ -241,7 +214,7 @@ describe('callback: the loop guard after a success', () => {
   const site = useSite();
 
   it('a sign-in that succeeded after its restart clears the guard: the next sign-in that fails gets its own one restart', async () => {
-    const { emulator, visitor } = await open(site, {
+    const { emulator, visitor } = await site.start({
       mount(app, wechat) {
         const base = wechat.requireSubscription();
         const userinfo = wechat.requireSubscription({ scope: 'snsapi_userinfo' });
@@ -277,7 +250,7 @@ describe('callback: WeChat calling back twice', () => {
   const site = useSite();
 
   it('the doubleRedirect page, played as a browser does, ends on the return path signed in, with exactly one successful exchange', async () => {
-    const { emulator, visitor } = await open(site);
+    const { emulator, visitor } = await site.start();
     emulator.setSwitches({ doubleRedirect: true });
     const browser = visitor();
     const start = await browser.get('/page?x=1');
@@ -298,7 +271,7 @@ describe('callback: WeChat calling back twice', () => {
   });
 
   it('two callbacks in parallel with the same cookies share one exchange: both land on the page, signed in, with no restart', async () => {
-    const { emulator, visitor, errors } = await open(site);
+    const { emulator, visitor, errors } = await site.start();
     const browser = visitor();
     const start = await browser.get('/page');
     const callback = await browser.authorize(start.headers.location!, { nickname: 'Band' });
@@ -325,7 +298,7 @@ describe('callback: a refused consent (no code)', () => {
   const site = useSite();
 
   it('restarts once, then shows the sign-in-failed page, with no exchange; its Try again link signs the visitor in', async () => {
-    const { emulator, visitor } = await open(site, {
+    const { emulator, visitor } = await site.start({
       emulator: { onRefuse: 'redirect' },
       mount(app, wechat) {
         app.use(wechat.routes());
@@ -363,7 +336,7 @@ describe('callback: a pending sign-in older than 10 minutes', () => {
 
   it('is a failure: one restart with a new state and no exchange, and the new dance signs the visitor in', async () => {
     clock = sinon.useFakeTimers({ toFake: ['Date'], now: Date.now() });
-    const { emulator, visitor } = await open(site);
+    const { emulator, visitor } = await site.start();
     const browser = visitor();
     const start = await browser.get('/page');
     const firstState = expectToWeChat(start, emulator);

@@ -9,12 +9,7 @@ import { expect } from 'chai';
 import { WeChatApiError, WeChatUnavailableError } from '../lib/index.js';
 import { profileKey } from '../lib/store/keys.js';
 import { echoState, useSite } from './support/site.js';
-
-interface EchoedState {
-  openid: string;
-  isConcern: boolean;
-  wechatUser: Record<string, unknown>;
-}
+import { echoOf } from './support/answers.js';
 
 const mountMe = { mount: (app: import('koa'), wechat: import('../lib/index.js').WeChat) => {
   const router = new Router();
@@ -78,29 +73,29 @@ describe('callback: unusable answers from WeChat at sign-in', () => {
     const s = await site.start(mountMe);
     const browser = s.visitor();
     const { page } = await browser.signIn('/me', { nickname: 'Band' });
-    const before = page.body as EchoedState;
-    expect(before.wechatUser.nickname).to.equal('Band');
+    const before = echoOf(page);
+    expect(before.wechatUser!.nickname).to.equal('Band');
     await s.wechat.store.delete(profileKey(s.emulator.appId, before.openid));
     const after = await browser.get('/me');
     expect(after.status).to.equal(200);
-    const state = after.body as EchoedState;
+    const state = echoOf(after);
     expect(state.isConcern).to.equal(true);
     // What /cgi-bin/user/info says of a follower since 2021: empty placeholders.
-    expect(state.wechatUser.nickname).to.equal('');
-    expect(state.wechatUser.headimgurl).to.equal('');
-    expect(before.wechatUser.headimgurl).to.match(/^https?:/);
+    expect(state.wechatUser!.nickname).to.equal('');
+    expect(state.wechatUser!.headimgurl).to.equal('');
+    expect(before.wechatUser!.headimgurl).to.match(/^https?:/);
   });
 
   it('junk under the profile key is ignored, not shown', async () => {
     const s = await site.start(mountMe);
     const browser = s.visitor();
     const { page } = await browser.signIn('/me', { nickname: 'Band' });
-    const { openid } = page.body as EchoedState;
+    const { openid } = echoOf(page);
     for (const junk of ['Band', { nickname: 42, headimgurl: 'x' }, { nickname: '<b>x</b>' }, null]) {
       await s.wechat.store.set(profileKey(s.emulator.appId, openid), junk);
-      const state = (await browser.get('/me')).body as EchoedState;
-      expect(state.wechatUser.nickname, JSON.stringify(junk)).to.equal('');
-      expect(state.wechatUser.headimgurl, JSON.stringify(junk)).to.equal('');
+      const state = echoOf(await browser.get('/me'));
+      expect(state.wechatUser!.nickname, JSON.stringify(junk)).to.equal('');
+      expect(state.wechatUser!.headimgurl, JSON.stringify(junk)).to.equal('');
     }
   });
 
@@ -108,6 +103,6 @@ describe('callback: unusable answers from WeChat at sign-in', () => {
     const s = await site.start({ ...mountMe, emulator: { unionid: true } });
     const browser = s.visitor();
     const { page } = await browser.signIn('/me', { nickname: 'Band' });
-    expect((page.body as EchoedState).wechatUser.unionid).to.be.a('string').and.have.length.greaterThan(10);
+    expect(echoOf(page).wechatUser!.unionid).to.be.a('string').and.have.length.greaterThan(10);
   });
 });

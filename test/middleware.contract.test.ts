@@ -19,13 +19,8 @@ import {
 import { DEFAULT_EMULATOR_APP_ID, DEFAULT_EMULATOR_APP_SECRET } from '../lib/emulator/index.js';
 import { APP_ID, APP_SECRET, FAST_FAILING } from './support/fixtures.js';
 import { echoState, useSite } from './support/site.js';
+import { echoOf } from './support/answers.js';
 
-interface Echo {
-  path: string;
-  openid: string;
-  isConcern: boolean | null;
-}
-const echoOf = (response: { body: unknown }): Echo => response.body as Echo;
 const bodyOf = (response: { body: unknown }): Record<string, unknown> => response.body as Record<string, unknown>;
 
 const DESKTOP_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36';

@@ -11,20 +11,11 @@ import { WeChatOptionsError, type GateOptions, type WeChat } from '../lib/index.
 import type { Emulator } from '../lib/emulator/index.js';
 import { wechatCalls } from './support/services.js';
 import { echoState, useSite, type Visitor } from './support/site.js';
+import { echoOf, type Echo } from './support/answers.js';
 
 const EXCHANGE = '/sns/oauth2/access_token';
 const SNS_USERINFO = '/sns/userinfo';
 
-/** What `echoState` answers. */
-interface Echo {
-  path: string;
-  query: string;
-  openid: string;
-  isConcern: boolean | null;
-  wechatUser: Record<string, unknown> | null;
-}
-
-const echoOf = (response: { body: unknown }): Echo => response.body as Echo;
 
 /** The callback, then one gated route per entry that echoes `ctx.state`, on @koa/router. */
 function gatedRoutes(gates: Record<string, GateOptions>) {

@@ -6,16 +6,10 @@
 import { expect } from 'chai';
 import type { WeChatOptions } from '../lib/index.js';
 import { useSite, type Site } from './support/site.js';
+import { echoOf } from './support/answers.js';
 
 const VISITORS = 200;
 
-/** What `echoState` answers. */
-interface Echoed {
-  path: string;
-  openid: string;
-  isConcern: boolean | null;
-}
-const echoed = (response: { body: unknown }): Echoed => response.body as Echoed;
 const USER_INFO = ['/cgi-bin/user/info', '/cgi-bin/user/info/batchget'];
 const TOKENS = ['/cgi-bin/token', '/cgi-bin/stable_token'];
 
@@ -45,12 +39,12 @@ async function coldBurst(started: Site): Promise<number> {
     expect(truth, `${nickname} was created by the authorize page`).to.not.equal(undefined);
     expect(returnTo, nickname).to.equal(path);
     expect(page.status, nickname).to.equal(200);
-    expect(echoed(page).path, nickname).to.equal(`/page/${index}`);
-    expect(echoed(page).openid, `${nickname} got their own openid`).to.equal(truth!.openid);
-    expect(echoed(page).isConcern, `${nickname} follows: ${truth!.subscribed}`).to.equal(truth!.subscribed);
+    expect(echoOf(page).path, nickname).to.equal(`/page/${index}`);
+    expect(echoOf(page).openid, `${nickname} got their own openid`).to.equal(truth!.openid);
+    expect(echoOf(page).isConcern, `${nickname} follows: ${truth!.subscribed}`).to.equal(truth!.subscribed);
   });
   expect(crowd.filter((each) => emulator.findUser(each.nickname)!.subscribed)).to.have.length(Math.floor((VISITORS * 2) / 3));
-  expect(new Set(results.map(({ page }) => echoed(page).openid)).size).to.equal(VISITORS);
+  expect(new Set(results.map(({ page }) => echoOf(page).openid)).size).to.equal(VISITORS);
 
   const sum = (paths: string[]): number => paths.reduce((total, path) => total + emulator.calls(path), 0);
   expect(sum(TOKENS), 'one token fetch for everyone').to.equal(1);
@@ -61,8 +55,8 @@ async function coldBurst(started: Site): Promise<number> {
   const again = await Promise.all(crowd.map(({ browser }, index) => browser.get(`/again/${index}`)));
   again.forEach((page, index) => {
     expect(page.status).to.equal(200);
-    expect(echoed(page).openid).to.equal(echoed(results[index]!.page).openid);
-    expect(echoed(page).isConcern).to.equal(crowd[index]!.subscribe);
+    expect(echoOf(page).openid).to.equal(echoOf(results[index]!.page).openid);
+    expect(echoOf(page).isConcern).to.equal(crowd[index]!.subscribe);
   });
   expect(apiCalls(started), 'no WeChat call for visitors already known').to.deep.equal(before);
   expect(emulator.calls('/connect/oauth2/authorize'), 'nobody was sent through WeChat again').to.equal(VISITORS);

@@ -23,14 +23,7 @@ export function useWeChat(): ServicesHarness {
   });
   const create = (options: Partial<WeChatOptions> = {}): WeChat => {
     if (emulator === undefined) throw new Error('call start() first');
-    const wechat = createWeChat({
-      appId: emulator.appId,
-      appSecret: emulator.appSecret,
-      apiBaseUrl: emulator.url,
-      oauthBaseUrl: emulator.url,
-      ...FAST_FAILING,
-      ...options,
-    });
+    const wechat = createWeChat(optionsFor(emulator, options));
     services.push(wechat);
     return wechat;
   };
@@ -54,4 +47,9 @@ export function wechatCalls(emulator: Emulator): { tokenFetches: number; userInf
     tokenFetches: emulator.calls('/cgi-bin/token') + emulator.calls('/cgi-bin/stable_token'),
     userInfoCalls: emulator.calls('/cgi-bin/user/info') + emulator.calls('/cgi-bin/user/info/batchget'),
   };
+}
+
+/** `createWeChat` options aimed at `emulator`, failing fast, with `overrides` on top. */
+export function optionsFor(emulator: Emulator, overrides: Partial<WeChatOptions> = {}): WeChatOptions {
+  return { appId: emulator.appId, appSecret: emulator.appSecret, apiBaseUrl: emulator.url, oauthBaseUrl: emulator.url, ...FAST_FAILING, ...overrides };
 }

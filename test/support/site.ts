@@ -11,7 +11,7 @@ import type TestAgent from 'supertest/lib/agent.js';
 import { createWeChat, type WeChat, type WeChatOptions } from '../../lib/index.js';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../lib/emulator/index.js';
 import { EMULATOR_SEED } from './emulator.js';
-import { FAST_FAILING } from './fixtures.js';
+import { optionsFor } from './services.js';
 
 export const SESSION_KEYS = ['koa-wechat-subscription test key, long and random enough'];
 
@@ -41,8 +41,8 @@ export interface Site {
   url: string;
   /** Errors the app emitted (`app.on('error')`). */
   errors: unknown[];
-  /** A new browser, with its own cookies. */
-  visitor(): Visitor;
+  /** A new browser, with its own cookies (a plain function: it may be passed around). */
+  visitor: () => Visitor;
 }
 
 /** Call inside a `describe`: registers the `afterEach` that closes what `start` opened. */
@@ -55,14 +55,7 @@ export function useSite(): { start(options?: SiteOptions): Promise<Site> } {
     async start(options = {}) {
       const emulator = await startEmulator({ seed: EMULATOR_SEED, ...options.emulator });
       opened.push(() => emulator.close());
-      const wechat = createWeChat({
-        appId: emulator.appId,
-        appSecret: emulator.appSecret,
-        apiBaseUrl: emulator.url,
-        oauthBaseUrl: emulator.url,
-        ...FAST_FAILING,
-        ...options.wechat,
-      });
+      const wechat = createWeChat(optionsFor(emulator, options.wechat));
       opened.push(() => wechat.close());
       const app = new Koa();
       app.proxy = options.proxy ?? false;
