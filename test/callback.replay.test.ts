@@ -210,6 +210,52 @@ describe('callback: the loop guard', () => {
   });
 });
 
+describe('callback: a refused code in a tab that another tab has signed in since', () => {
+  const site = useSite();
+
+  it('goes on to its own page, signed in, without a restart or an exchange', async () => {
+    const { emulator, visitor } = await site.start();
+    const used = await usedCode(visitor);
+    const browser = visitor();
+    const tabA = await browser.get('/a');
+    const tabB = await browser.get('/b');
+    const callbackB = await browser.authorize(tabB.headers.location!, { nickname: 'Band' });
+    expectRedirect(await browser.callback(await browser.authorize(tabA.headers.location!, { nickname: 'Band' })), '/a');
+    const exchanges = emulator.calls(EXCHANGE);
+    expectRedirect(await browser.callback(withCode(callbackB, used)), '/b');
+    expect(emulator.calls(EXCHANGE), 'the refused code was asked once').to.equal(exchanges + 1);
+    expect(echoOf(await browser.get('/b')).openid).to.equal(emulator.findUser('Band')!.openid);
+  });
+});
+
+describe('callback: the loop guard when maxAge has run out', () => {
+  const site = useSite();
+  let clock: sinon.SinonFakeTimers | undefined;
+  afterEach(() => {
+    clock?.restore();
+    clock = undefined;
+  });
+
+  it('REGRESSION: an identity too old for maxAge does not count as signed in when the new sign-in fails (it looped page → WeChat → callback → page)', async () => {
+    clock = sinon.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+    const { emulator, visitor } = await site.start({
+      mount(app, wechat) {
+        app.use(wechat.routes());
+        app.use(wechat.requireSubscription({ maxAge: 60 }));
+        app.use((ctx) => echoState(ctx));
+      },
+    });
+    const used = await usedCode(visitor);
+    const browser = visitor();
+    await browser.signIn('/page', { nickname: 'Band' });
+    clock.tick(61_000);
+    const refusedEveryTime = async (url: string) => withCode(await browser.authorize(url, { nickname: 'Band' }), used);
+    const { response, trips, restarts } = await browse(browser, emulator, '/page', refusedEveryTime);
+    expectPage(response, 400, 'wechat_sign_in_failed');
+    expect({ trips, restarts }).to.deep.equal({ trips: 2, restarts: 1 });
+  });
+});
+
 describe('callback: the loop guard after a success', () => {
   const site = useSite();
 

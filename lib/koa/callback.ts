@@ -110,7 +110,10 @@ function notOurs(ctx: Context, session: SessionHolder, data: WeChatSessionData, 
  * WeChat is asked once more, and a second failure in a row shows a page, never a loop.
  */
 function retryOnce(ctx: Context, services: SiteServices, session: SessionHolder, data: WeChatSessionData, pending: PendingSignIn, now: number): void {
-  if (usableIdentity(data, pending.scope, undefined, now) !== undefined) return redirectNoStore(ctx, pending.returnTo);
+  // Signed in since this sign-in began (WeChat called back twice, another tab finished first): go on. An older
+  // identity does not count: the route sent the visitor here because it was too old (maxAge), and would again.
+  const identity = usableIdentity(data, pending.scope, undefined, now);
+  if (identity !== undefined && identity.loginAt >= pending.startedAt) return redirectNoStore(ctx, pending.returnTo);
   if (data.restartedAt === undefined) {
     data.restartedAt = now;
     return redirectNoStore(ctx, beginSignIn(ctx, services, session, data, pending, now));
