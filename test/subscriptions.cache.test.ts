@@ -178,6 +178,46 @@ describe('subscriptions: the store', () => {
     expect(wechatCalls(emulator).userInfoCalls).to.equal(1);
   });
 
+  describe("a caller's own maxAge (a route's statusTtl)", () => {
+    it('a cached answer younger than maxAge is used; an older one is asked again, and the fresh answer is cached', async () => {
+      const { emulator, wechat } = await h.start();
+      const { follower } = twoUsers(emulator);
+      const first = await wechat.subscriptions.status(follower.openid);
+      clock.tick(100_000);
+      expect(await wechat.subscriptions.status(follower.openid, { maxAge: 120 })).to.deep.equal(first);
+      expect(wechatCalls(emulator).userInfoCalls).to.equal(1);
+      const fresh = await wechat.subscriptions.status(follower.openid, { maxAge: 60 });
+      expect(fresh.checkedAt).to.equal(Date.now());
+      expect(wechatCalls(emulator).userInfoCalls).to.equal(2);
+      expect(await wechat.subscriptions.status(follower.openid), 'the fresh answer is the cached one now').to.deep.equal(fresh);
+      expect(wechatCalls(emulator).userInfoCalls).to.equal(2);
+    });
+
+    it('maxAge 0 always asks WeChat, but callers at the same moment share one call', async () => {
+      const { emulator, wechat } = await h.start();
+      const { follower } = twoUsers(emulator);
+      await wechat.subscriptions.status(follower.openid);
+      await wechat.subscriptions.status(follower.openid, { maxAge: 0 });
+      expect(wechatCalls(emulator).userInfoCalls).to.equal(2);
+      await Promise.all(Array.from({ length: 5 }, () => wechat.subscriptions.status(follower.openid, { maxAge: 0 })));
+      expect(wechatCalls(emulator).userInfoCalls).to.equal(3);
+    });
+
+    it('a caller that joins a lookup answered from a cache entry older than its maxAge asks WeChat itself', async () => {
+      const { emulator, wechat } = await h.start();
+      const { follower } = twoUsers(emulator);
+      const first = await wechat.subscriptions.status(follower.openid);
+      clock.tick(100_000);
+      const [lenient, strict] = await Promise.all([
+        wechat.subscriptions.status(follower.openid),
+        wechat.subscriptions.status(follower.openid, { maxAge: 60 }),
+      ]);
+      expect(lenient).to.deep.equal(first);
+      expect(strict.checkedAt).to.equal(Date.now());
+      expect(wechatCalls(emulator).userInfoCalls).to.equal(2);
+    });
+  });
+
   describe('what else sits under our key', () => {
     it('a well-formed answer written under the key is trusted (so the junk below lands where lookups read)', async () => {
       const store = createMemoryStore();

@@ -161,8 +161,9 @@ function requireOpenid(openid: unknown): asserts openid is string {
   }
 }
 
+/** Whether a cached answer is young enough for a caller; maxAge 0 takes none. */
 function isFresh(status: SubscriptionStatus, maxAge: number | undefined): boolean {
-  return maxAge === undefined || Date.now() - status.checkedAt <= maxAge * 1000;
+  return maxAge === undefined || (maxAge > 0 && Date.now() - status.checkedAt <= maxAge * 1000);
 }
 
 /** A stored value counts only if it has our shape and is about this openid. */
