@@ -302,7 +302,7 @@ describe('gate: the status TTL (fake Date)', () => {
     const s = await site.start({ wechat: { statusTtl: 300 } });
     expect(() => s.wechat.requireSubscription({ statusTtl: 300 })).not.to.throw();
     expect(() => s.wechat.requireSubscription({ statusTtl: 301 }))
-      .to.throw(WeChatOptionsError, '"statusTtl"')
+      .to.throw(WeChatOptionsError, 'at most 300, the statusTtl of createWeChat')
       .with.property('option', 'statusTtl');
   });
 });

@@ -96,6 +96,9 @@ export function resolveGateOptions(options: GateOptions, serviceStatusTtl: numbe
   if (onNotSubscribed !== undefined && typeof onNotSubscribed !== 'function') {
     throw new WeChatOptionsError('onNotSubscribed', 'expected a function (ctx) that answers the request');
   }
+  if (typeof options.statusTtl === 'number' && options.statusTtl > serviceStatusTtl) {
+    throw new WeChatOptionsError('statusTtl', `expected at most ${serviceStatusTtl}, the statusTtl of createWeChat: answers are not kept longer than that`);
+  }
   const statusTtl = options.statusTtl === undefined ? undefined : requireSeconds('statusTtl', options.statusTtl, 0, 0, serviceStatusTtl);
   return Object.freeze({
     enforce,
