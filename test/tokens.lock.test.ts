@@ -8,7 +8,7 @@ import sinon from 'sinon';
 import { MemoryLock, type TokenLock } from '../lib/index.js';
 import { rejectionOf } from './support/fixtures.js';
 import { eventually } from './support/eventually.js';
-import { useWeChat } from './support/services.js';
+import { createUsers, useWeChat, wechatCalls } from './support/services.js';
 
 describe('tokens: the lock', () => {
   describe('MemoryLock', () => {
@@ -126,6 +126,38 @@ describe('tokens: the lock', () => {
       } finally {
         clock.restore();
       }
+    });
+
+    it('a lock that cannot be taken (its Redis down) does not take the site down: the token is fetched without it, and the warning names class and code only', async () => {
+      const { emulator } = await harness.start();
+      const warnings: string[] = [];
+      const lock: TokenLock = {
+        acquire: () => Promise.reject(Object.assign(new Error(`connect to redis://:${emulator.appSecret}@db refused`), { code: 'ECONNREFUSED' })),
+      };
+      const wechat = harness.another({ lock, logger: { warn: (line) => warnings.push(line) } });
+      const [follower] = createUsers(emulator, 2).slice(1);
+      const [token, status] = await Promise.all([wechat.tokens.get(), wechat.subscriptions.status(follower!.openid)]);
+      expect(token).to.be.a('string');
+      expect(status.subscribed).to.equal(true);
+      expect(wechatCalls(emulator).tokenFetches, 'single-flight still holds in the process').to.equal(1);
+      expect(warnings).to.have.length(1);
+      expect(warnings[0]).to.include('could not be taken').and.include('Error ECONNREFUSED').and.not.include(emulator.appSecret);
+    });
+
+    it('a lock that cannot be released: the token is served, and the warning says the lock expires by itself', async () => {
+      const { emulator } = await harness.start();
+      const warnings: string[] = [];
+      const inner = new MemoryLock();
+      const lock: TokenLock = {
+        acquire: async (key, ttl) => {
+          await inner.acquire(key, ttl);
+          return () => Promise.reject(new TypeError(`release with ${emulator.appSecret}`));
+        },
+      };
+      const wechat = harness.another({ lock, logger: { warn: (line) => warnings.push(line) } });
+      expect(await wechat.tokens.get()).to.be.a('string');
+      expect(warnings).to.have.length(1);
+      expect(warnings[0]).to.include('could not be released').and.include('TypeError').and.not.include(emulator.appSecret);
     });
 
     it('double-checks the store after taking the lock: a waiter finds the token the holder stored', async () => {

@@ -12,7 +12,7 @@ import { tokenKey, tokenLockKey } from '../store/keys.js';
 import { debug } from '../util/debug.js';
 import { describeForeignError, type Logger } from '../util/logger.js';
 import { AccessTokens } from './access-tokens.js';
-import type { TokenLock } from './lock.js';
+import type { ReleaseLock, TokenLock } from './lock.js';
 import { isCachedToken, scheduleToken, type CachedToken } from './schedule.js';
 
 /** Where tokens come from: `stable` (`POST /cgi-bin/stable_token`) or `classic` (`GET /cgi-bin/token`). */
@@ -104,7 +104,7 @@ export class FetchedTokens extends AccessTokens {
   /** Under the lock: take the stored token if it is good enough, or else fetch one and store it. */
   async #fetchUnlessStored(goodEnough: GoodEnough): Promise<CachedToken> {
     this.#throwHeldFailure();
-    const release = await this.#lock.acquire(this.#lockKey, this.#lockTtl);
+    const release = await this.#acquireLock();
     try {
       // Double-check: while this caller waited for the lock, another process may have stored a new token.
       const stored = await this.#readStored();
@@ -116,6 +116,31 @@ export class FetchedTokens extends AccessTokens {
     } finally {
       await release();
     }
+  }
+
+  /**
+   * A lock that cannot be taken (its Redis is down) must not take the site down with it: the token is then
+   * fetched without it, as a failing store counts as a miss. The cost is at worst one more fetch per process.
+   */
+  async #acquireLock(): Promise<ReleaseLock> {
+    try {
+      const release = await this.#lock.acquire(this.#lockKey, this.#lockTtl);
+      return async () => {
+        try {
+          await release();
+        } catch (error) {
+          this.#warnAboutLock('could not be released; it expires by itself', error);
+        }
+      };
+    } catch (error) {
+      this.#warnAboutLock('could not be taken; fetching the token without it', error);
+      return () => Promise.resolve();
+    }
+  }
+
+  #warnAboutLock(problem: string, error: unknown): void {
+    // A custom lock's error is not ours to trust: only its class and code are named.
+    this.#logger.warn(`koa-wechat-subscription: the token lock ${problem}. ${describeForeignError(error)}`);
   }
 
   async #fetchFromWeChat(): Promise<CachedToken> {
