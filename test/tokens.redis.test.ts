@@ -5,31 +5,12 @@
  * the suite (.ci/run starts one); elsewhere the suite is skipped, loudly.
  */
 import { randomUUID } from 'node:crypto';
-import { createConnection } from 'node:net';
 import KeyvRedis from '@keyv/redis';
 import { expect } from 'chai';
 import { Keyv } from 'keyv';
 import { MemoryLock, type WeChat } from '../lib/index.js';
+import { REDIS_URL, requireRedis } from './support/redis.js';
 import { useWeChat } from './support/services.js';
-
-const REDIS_HOST = '127.0.0.1';
-const REDIS_PORT = 6379;
-const REDIS_URL = `redis://${REDIS_HOST}:${REDIS_PORT}`;
-
-/** A PING over a plain socket, as .ci/run does: true when Redis answers +PONG. */
-function redisAnswers(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: REDIS_HOST, port: REDIS_PORT });
-    const done = (answer: boolean) => {
-      socket.destroy();
-      resolve(answer);
-    };
-    socket.setTimeout(2000, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
-  });
-}
 
 /** The lock of the tests, counting its holders: proof that the services take the lock they were given. */
 class CountingLock extends MemoryLock {
@@ -42,13 +23,7 @@ class CountingLock extends MemoryLock {
 
 describe('tokens and statuses shared through Redis', function () {
   before(async function () {
-    if (await redisAnswers()) return;
-    if (process.env.CI === 'true') throw new Error(`Redis does not answer on ${REDIS_URL}, and CI=true: .ci/run should have started it`);
-    process.stderr.write(
-      `\n  !!! SKIPPING tokens.redis.test.ts: no Redis answers on ${REDIS_URL}.\n` +
-        '  !!! Start one (redis-server --port 6379), or run .ci/run with CI=true, to test tokens shared between processes.\n\n',
-    );
-    this.skip();
+    await requireRedis(this, 'tokens.redis.test.ts', 'to test tokens shared between processes');
   });
 
   const h = useWeChat();

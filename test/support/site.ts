@@ -22,6 +22,8 @@ export function echoState(ctx: Koa.Context): void {
 
 export interface SiteOptions {
   emulator?: EmulatorOptions;
+  /** Another site on this emulator (closed by its first site), as a second process of one deployment. */
+  on?: Emulator;
   wechat?: Partial<WeChatOptions>;
   /** Mounts the routes under test; default: `wechat.routes()` then `requireSubscription()` for every path, echoing the state. */
   mount?: (app: Koa, wechat: WeChat) => void;
@@ -53,8 +55,12 @@ export function useSite(): { start(options?: SiteOptions): Promise<Site> } {
   });
   return {
     async start(options = {}) {
-      const emulator = await startEmulator({ seed: EMULATOR_SEED, ...options.emulator });
-      opened.push(() => emulator.close());
+      let emulator = options.on;
+      if (emulator === undefined) {
+        const started = await startEmulator({ seed: EMULATOR_SEED, ...options.emulator });
+        opened.push(() => started.close());
+        emulator = started;
+      }
       const wechat = createWeChat(optionsFor(emulator, options.wechat));
       opened.push(() => wechat.close());
       const app = new Koa();
@@ -96,6 +102,13 @@ export class Visitor {
   constructor(server: Server, url: string) {
     this.agent = supertest.agent(server);
     this.url = url;
+  }
+
+  /** The `Cookie` header this browser sends to the site: to carry its session to another process of the deployment. */
+  cookieHeader(): string {
+    // superagent keeps an agent's cookies in a cookiejar `jar`, which reads any { domain, path, secure, script } (script: false, or it hides httpOnly cookies).
+    const { jar } = this.agent as unknown as { jar: { getCookies(access: object): { toValueString(): string } } };
+    return jar.getCookies({ domain: new URL(this.url).hostname, path: '/', secure: false, script: false }).toValueString();
   }
 
   get(path: string, headers: Record<string, string> = {}) {
