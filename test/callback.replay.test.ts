@@ -116,7 +116,7 @@ describe('callback: the state is single-use', () => {
 
   // BUG (lib/koa/callback.ts, notOurs): a session whose cookie came back but holds no sign-in is taken for
   // blocked cookies. Reloading the 503 page (its URL is the callback's) tells the visitor to allow cookies.
-  it('BUG: reloading the 503 page after WeChat was down shows the state-mismatch page ("already used"), not "cookies are required"', async () => {
+  it('REGRESSION: reloading the 503 page after WeChat was down shows the state-mismatch page ("already used"), not "cookies are required"', async () => {
     const { emulator, visitor } = await site.start();
     const browser = visitor();
     const start = await browser.get('/page');

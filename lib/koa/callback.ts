@@ -4,11 +4,12 @@
  */
 import type { Context, Middleware, Next } from 'koa';
 import type { OAuthTokenResponse } from '../client/types.js';
-import { WeChatApiError, WeChatError, WeChatUnavailableError } from '../errors.js';
+import { WeChatApiError, WeChatArgumentError, WeChatError, WeChatUnavailableError } from '../errors.js';
 import { OPENID_PATTERN } from '../wechat/shapes.js';
 import { ANSWERS, answer, answerUnavailable } from './pages.js';
 import {
   isLive,
+  PENDING_LIFETIME_MS,
   readSession,
   regenerate,
   sessionOf,
@@ -28,13 +29,15 @@ const CODE_REFUSED = new Set([40163, 40029]);
 
 export function createCallback(services: SiteServices): Middleware {
   // WeChat may call back twice at once with one code, before the first answer has set the new cookie. Both
-  // requests matched a state of the same session, so they share one exchange instead of spending the code twice.
+  // hold the same state of the same session, so they share one exchange instead of spending the code twice.
+  // Keyed by state and code: a stolen code used with another session's state must not join the victim's.
   const exchanges = new Map<string, Promise<OAuthTokenResponse>>();
-  const exchangeOnce = (code: string): Promise<OAuthTokenResponse> => {
-    let exchange = exchanges.get(code);
+  const exchangeOnce = (state: string, code: string): Promise<OAuthTokenResponse> => {
+    const key = `${state} ${code}`;
+    let exchange = exchanges.get(key);
     if (exchange === undefined) {
-      exchange = services.client.exchangeCode(code).finally(() => exchanges.delete(code));
-      exchanges.set(code, exchange);
+      exchange = services.client.exchangeCode(code).finally(() => exchanges.delete(key));
+      exchanges.set(key, exchange);
     }
     return exchange;
   };
@@ -64,9 +67,11 @@ export function createCallback(services: SiteServices): Middleware {
 
     let grant: OAuthTokenResponse;
     try {
-      grant = await exchangeOnce(code);
+      grant = await exchangeOnce(pending.state, code);
     } catch (error) {
-      if (error instanceof WeChatApiError && CODE_REFUSED.has(error.errcode)) return retryOnce(ctx, services, session, data, pending, now);
+      // A code WeChat refused, or one it could never have issued (the client refuses to send it): ask again.
+      const refused = (error instanceof WeChatApiError && CODE_REFUSED.has(error.errcode)) || error instanceof WeChatArgumentError;
+      if (refused) return retryOnce(ctx, services, session, data, pending, now);
       if (error instanceof WeChatError) return answerUnavailable(ctx, error);
       throw error;
     }
@@ -94,10 +99,12 @@ export function createCallback(services: SiteServices): Middleware {
  * attacker's callback URL, opened in a victim's browser, from signing the victim in as the attacker.
  */
 function notOurs(ctx: Context, session: SessionHolder, data: WeChatSessionData, state: string | undefined): void {
-  if (data.identity !== undefined) {
-    // Already signed in: WeChat called back twice, or the visitor came back to the callback URL.
-    const returnTo = state !== undefined && data.completed !== undefined && sameState(data.completed.state, state) ? data.completed.returnTo : '/';
-    return redirectNoStore(ctx, returnTo);
+  const completedHere = state !== undefined && data.completed !== undefined && sameState(data.completed.state, state);
+  // Signed in by this very callback (WeChat called back twice), or just now by another tab: go on. An older
+  // identity is not enough: a route may have sent the visitor here because it was too old (maxAge), and a
+  // redirect would bring them back here through WeChat, for ever, if the session lost the sign-in under way.
+  if (data.identity !== undefined && (completedHere || Date.now() - data.identity.loginAt < PENDING_LIFETIME_MS)) {
+    return redirectNoStore(ctx, completedHere ? data.completed!.returnTo : '/');
   }
   // No session came with the request: cookies are blocked, and sending the visitor to WeChat again would loop.
   // koa-session says so (`isNew`); for other session middleware, a session without our data is the best guess.

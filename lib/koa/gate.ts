@@ -3,7 +3,7 @@
  * asks the shared subscription service and puts `openid`, `isConcern` and `wechatUser` on `ctx.state`.
  */
 import type { Context, Middleware, Next } from 'koa';
-import { WeChatError } from '../errors.js';
+import { WeChatError, WeChatSetupError } from '../errors.js';
 import type { SubscriptionStatus } from '../subscriptions/subscriptions.js';
 import { html } from '../util/html.js';
 import type { ResolvedGateOptions } from './options.js';
@@ -17,6 +17,15 @@ import type { WeChatUser } from './visitor.js';
 
 export function createGate(services: SiteServices, gate: ResolvedGateOptions): Middleware {
   return async function requireSubscription(ctx: Context, next: Next): Promise<void> {
+    // A CORS preflight carries no cookie and is not the request itself: gating it would break credentialed calls.
+    if (ctx.method === 'OPTIONS') {
+      await next();
+      return;
+    }
+    // Gating WeChat's callback would send it to WeChat again, for ever.
+    if (ctx.path === services.site.callbackPath) {
+      throw new WeChatSetupError('requireSubscription() received WeChat\'s callback: mount wechat.routes() before it, as in `app.use(wechat.routes())`.');
+    }
     const session = sessionOf(ctx);
     if (services.site.onlyInWeChat && !inWeChat(ctx)) return answer(ctx, ANSWERS.openInWeChat);
     const now = Date.now();

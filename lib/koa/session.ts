@@ -62,6 +62,12 @@ export function sessionOf(ctx: Context): SessionHolder {
       'app.keys is not set: the session that holds the visitor\'s identity must be signed, or anyone could claim any openid. Set `app.keys = [a long random secret]`.',
     );
   }
+  const options = (ctx as unknown as { sessionOptions?: { signed?: boolean; store?: unknown; ContextStore?: unknown } }).sessionOptions;
+  if (options?.signed === false && options.store === undefined && options.ContextStore === undefined) {
+    throw new WeChatSetupError(
+      'koa-session has signed: false and keeps the session in the cookie: anyone could claim any openid. Remove signed: false, or give koa-session a store.',
+    );
+  }
   return session as SessionHolder;
 }
 
