@@ -1,5 +1,5 @@
 import { WeChatOptionsError } from '../errors.js';
-import { describeValue, requireCount, requireSeconds } from '../util/option-checks.js';
+import { requireCount, requireHttpUrl, requireSeconds } from '../util/option-checks.js';
 import { APP_ID_PATTERN } from '../wechat/shapes.js';
 
 /** Options of {@link WeChatClient}. Durations are in seconds, like every duration option of this library. */
@@ -84,11 +84,7 @@ export function resolveClientOptions(options: WeChatClientOptions): {
 /** An absolute http(s) URL with no query or fragment; a path prefix (a proxy's) is kept, the trailing slash is not. */
 function requireBaseUrl(name: string, value: unknown, fallback: string): string {
   if (value === undefined) return fallback;
-  const url = typeof value === 'string' && URL.canParse(value) ? new URL(value) : undefined;
-  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    const got = url === undefined ? describeValue(value) : `a ${url.protocol} URL`;
-    throw new WeChatOptionsError(name, `expected an absolute http(s) URL such as ${fallback}, got ${got}`);
-  }
+  const url = requireHttpUrl(name, value, fallback);
   if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
     throw new WeChatOptionsError(name, 'must not carry a query string, a fragment or credentials');
   }

@@ -5,7 +5,7 @@
 import type { Context } from 'koa';
 import type { OAuthScope } from '../client/types.js';
 import { WeChatOptionsError } from '../errors.js';
-import { describeValue, requireSeconds } from '../util/option-checks.js';
+import { describeValue, requireHttpUrl, requireSeconds } from '../util/option-checks.js';
 
 export interface SiteOptions {
   /** The path of the OAuth callback that `routes()` serves. Default `/wechat/callback`. */
@@ -78,7 +78,7 @@ export function resolveSiteOptions(options: SiteOptions): ResolvedSiteOptions {
     publicUrl: publicUrl === undefined ? undefined : requireOrigin(publicUrl),
     onlyInWeChat,
     accountName,
-    qrCodeUrl: qrCodeUrl === undefined ? undefined : requireHttpUrl('qrCodeUrl', qrCodeUrl),
+    qrCodeUrl: qrCodeUrl === undefined ? undefined : requireHttpUrl('qrCodeUrl', qrCodeUrl, 'https://example.com/qr.jpg').href,
   });
 }
 
@@ -113,17 +113,9 @@ export function resolveGateOptions(options: GateOptions, serviceStatusTtl: numbe
 
 /** `https://example.com` (a trailing slash is dropped); no path, query or fragment, since the callback path is added to it. */
 function requireOrigin(value: unknown): string {
-  const url = requireHttpUrl('publicUrl', value);
-  const parsed = new URL(url);
-  if (parsed.pathname !== '/' || parsed.search !== '' || parsed.hash !== '' || parsed.username !== '' || parsed.password !== '') {
+  const url = requireHttpUrl('publicUrl', value, 'https://example.com');
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
     throw new WeChatOptionsError('publicUrl', 'expected an origin only, such as "https://example.com" (no path, query or fragment)');
   }
-  return parsed.origin;
-}
-
-function requireHttpUrl(name: string, value: unknown): string {
-  if (typeof value !== 'string' || !URL.canParse(value)) throw new WeChatOptionsError(name, `expected an absolute http(s) URL, got ${describeValue(value)}`);
-  const { protocol } = new URL(value);
-  if (protocol !== 'http:' && protocol !== 'https:') throw new WeChatOptionsError(name, `expected an http(s) URL, got a ${protocol} URL`);
-  return value;
+  return url.origin;
 }

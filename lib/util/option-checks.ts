@@ -19,6 +19,19 @@ export function requireCount(name: string, value: unknown, fallback: number, max
 }
 
 /**
+ * An absolute http(s) URL, parsed. A wrong one is described safely: a long string by its length, a URL of
+ * another scheme by its scheme only. `example` shows what is expected.
+ */
+export function requireHttpUrl(name: string, value: unknown, example: string): URL {
+  const url = typeof value === 'string' && URL.canParse(value) ? new URL(value) : undefined;
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    const got = url === undefined ? describeValue(value) : `a ${url.protocol} URL`;
+    throw new WeChatOptionsError(name, `expected an absolute http(s) URL such as ${example}, got ${got}`);
+  }
+  return url;
+}
+
+/**
  * A short, safe description of a wrong value. A long string is not quoted: it may be the secret (or a token),
  * pasted into the wrong option.
  */
