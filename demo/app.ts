@@ -1,0 +1,59 @@
+/**
+ * The demo site: a Koa app made of the request log, EJS views, koa-session, the library's callback and the
+ * demo's routes. It is given its WeChat (a real account or the emulator) by the entry, `server.ts`.
+ */
+import { fileURLToPath } from 'node:url';
+import Koa from 'koa';
+import session from 'koa-session';
+import views from 'koa-views';
+import type { WeChat } from '../lib/index.js';
+import type { DemoConfig } from './config.js';
+import { errorPages } from './error-pages.js';
+import { requestLog, type LogLine } from './request-log.js';
+import { demoRoutes } from './routes.js';
+
+const VIEWS = fileURLToPath(new URL('../views', import.meta.url));
+
+export interface DemoAppOptions {
+  config: DemoConfig;
+  wechat: WeChat;
+  /** The embedded emulator's URL, for the links to its console; undefined on a real account. */
+  emulatorUrl?: string;
+  /** Where the log lines go. Default: stdout. */
+  log?: LogLine;
+}
+
+export function createDemoApp({ config, wechat, emulatorUrl, log = stdout }: DemoAppOptions): Koa {
+  const app = new Koa();
+  app.keys = [...config.sessionKeys];
+  // The demo serves plain HTTP: an https PUBLIC_URL means a proxy in front ends TLS and sets X-Forwarded-Proto.
+  const behindTls = config.publicUrl?.startsWith('https:') === true;
+  app.proxy = behindTls;
+  app.on('error', (error: unknown) => log(errorLine(error)));
+
+  app.use(requestLog(log));
+  app.use(views(VIEWS, { extension: 'ejs' }));
+  app.use(errorPages());
+  // SameSite=Lax: the cookie still comes back on WeChat's top-level redirect to the callback.
+  app.use(session({ key: 'demo.sess', httpOnly: true, sameSite: 'lax', secure: behindTls, maxAge: 86_400_000 }, app));
+  app.use(async (ctx, next) => {
+    ctx.state.site = { accountName: wechat.site.accountName, emulatorUrl };
+    await next();
+  });
+  app.use(wechat.routes());
+  const router = demoRoutes(wechat, config);
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}
+
+/** The library's errors are redacted and carry a stable code; the line says no more than class, code and message. */
+function errorLine(error: unknown): string {
+  if (!(error instanceof Error)) return 'error: a non-Error was thrown';
+  const code = (error as { code?: unknown }).code;
+  return `error ${error.name}${typeof code === 'string' ? ` ${code}` : ''}: ${error.message.split('\n')[0]}`;
+}
+
+function stdout(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
