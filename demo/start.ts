@@ -1,0 +1,102 @@
+/**
+ * `startDemo(config)`: everything `npm start` starts: the embedded emulator when there is no account, the
+ * shared WeChat services, the app and its HTTP server. The entry (`server.ts`) and the tests both use it.
+ */
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createWeChat, WeChatOptionsError, type WeChat, type WeChatOptions } from '../lib/index.js';
+import type { Emulator } from '../lib/emulator/index.js';
+import { createDemoApp } from './app.js';
+import { ConfigError, type DemoConfig } from './config.js';
+import { startDemoEmulator } from './embedded-emulator.js';
+import type { LogLine } from './request-log.js';
+
+export interface RunningDemo {
+  /** Where a browser opens the demo: PUBLIC_URL, or `http://localhost:<port>`. */
+  readonly url: string;
+  readonly server: Server;
+  readonly wechat: WeChat;
+  /** The embedded emulator; undefined on a real account. */
+  readonly emulator: Emulator | undefined;
+  close(): Promise<void>;
+}
+
+/** createWeChat's option names, as the environment spells them, so that its errors name what to change. */
+const ENVIRONMENT_NAME_OF: Readonly<Record<string, string>> = {
+  appId: 'WECHAT_APP_ID',
+  appSecret: 'WECHAT_APP_SECRET',
+  apiBaseUrl: 'WECHAT_API_BASE',
+  oauthBaseUrl: 'WECHAT_OAUTH_BASE',
+  publicUrl: 'PUBLIC_URL',
+  statusTtl: 'WECHAT_STATUS_TTL',
+  accountName: 'WECHAT_ACCOUNT_NAME',
+};
+
+/** Starts the demo. Throws {@link ConfigError} (one line, naming the variable) for what a person must fix. */
+export async function startDemo(config: DemoConfig, log?: LogLine): Promise<RunningDemo> {
+  let emulator: Emulator | undefined;
+  if (config.wechat.kind === 'emulator') {
+    const { port } = config.wechat;
+    emulator = await startDemoEmulator(port, config.publicUrl).catch((error: unknown) => {
+      throw listenProblem(error, 'EMULATOR_PORT', port);
+    });
+  }
+  try {
+    const wechat = createWeChat(wechatOptions(config, emulator));
+    const app = createDemoApp({ config, wechat, emulatorUrl: emulator?.url, log });
+    const handle = app.callback();
+    const server = await listen((request, response) => void handle(request, response), config.port).catch((error: unknown) => {
+      throw listenProblem(error, 'PORT', config.port);
+    });
+    const url = config.publicUrl ?? `http://localhost:${(server.address() as AddressInfo).port}`;
+    return {
+      url,
+      server,
+      wechat,
+      emulator,
+      async close() {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await wechat.close();
+        await emulator?.close();
+      },
+    };
+  } catch (error) {
+    await emulator?.close();
+    if (error instanceof WeChatOptionsError) throw new ConfigError(`${ENVIRONMENT_NAME_OF[error.option] ?? error.option}: ${error.message}`);
+    throw error;
+  }
+}
+
+function wechatOptions(config: DemoConfig, emulator: Emulator | undefined): WeChatOptions {
+  const target = config.wechat;
+  // undefined options take the library's defaults (WeChat's own base URLs, the service's statusTtl…).
+  const account: WeChatOptions =
+    target.kind === 'real'
+      ? { appId: target.appId, appSecret: target.appSecret, apiBaseUrl: target.apiBaseUrl, oauthBaseUrl: target.oauthBaseUrl }
+      : { appId: emulator!.appId, appSecret: emulator!.appSecret, apiBaseUrl: emulator!.url, oauthBaseUrl: emulator!.url, accountName: emulator!.options.accountName };
+  return {
+    ...account,
+    publicUrl: config.publicUrl,
+    statusTtl: config.statusTtl,
+    accountName: config.accountName ?? account.accountName,
+  };
+}
+
+function listen(handler: RequestListener, port: number): Promise<Server> {
+  return new Promise<Server>((resolve, reject) => {
+    const server = createServer(handler);
+    server.once('error', reject);
+    server.listen(port, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
+
+function listenProblem(error: unknown, name: string, port: number): Error {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'EADDRINUSE') return new ConfigError(`port ${port} is in use: set ${name} to another one`);
+  if (code === 'EACCES') return new ConfigError(`port ${port} needs privileges: set ${name} to 1024 or more`);
+  return error instanceof Error ? error : new Error(String(error));
+}
