@@ -24,6 +24,7 @@ export interface DemoConfig {
   readonly statusTtl: number | undefined;
   readonly scope: 'snsapi_base' | 'snsapi_userinfo';
   readonly accountName: string | undefined;
+  readonly qrCodeUrl: string | undefined;
   readonly wechat: WeChatTarget;
 }
 
@@ -40,6 +41,7 @@ export const ENVIRONMENT_NAMES = [
   'WECHAT_STATUS_TTL',
   'WECHAT_SCOPE',
   'WECHAT_ACCOUNT_NAME',
+  'WECHAT_QR_CODE_URL',
   'EMULATOR_PORT',
 ] as const;
 
@@ -62,6 +64,7 @@ export function readConfig(env: Environment): DemoConfig {
     statusTtl: readSeconds('WECHAT_STATUS_TTL', env.WECHAT_STATUS_TTL),
     scope: readScope(env.WECHAT_SCOPE),
     accountName: blankToUndefined(env.WECHAT_ACCOUNT_NAME),
+    qrCodeUrl: readHttpUrl('WECHAT_QR_CODE_URL', env.WECHAT_QR_CODE_URL),
     wechat,
   });
 }
@@ -69,8 +72,8 @@ export function readConfig(env: Environment): DemoConfig {
 function readWeChatTarget(env: Environment, production: boolean, port: number): WeChatTarget {
   const appId = blankToUndefined(env.WECHAT_APP_ID);
   const appSecret = blankToUndefined(env.WECHAT_APP_SECRET);
-  const apiBaseUrl = readBaseUrl('WECHAT_API_BASE', env.WECHAT_API_BASE);
-  const oauthBaseUrl = readBaseUrl('WECHAT_OAUTH_BASE', env.WECHAT_OAUTH_BASE);
+  const apiBaseUrl = readHttpUrl('WECHAT_API_BASE', env.WECHAT_API_BASE);
+  const oauthBaseUrl = readHttpUrl('WECHAT_OAUTH_BASE', env.WECHAT_OAUTH_BASE);
   if (appId === undefined) {
     // Without an account the demo runs on the emulator; a half-given account is a mistake, not a hint.
     for (const [name, value] of [['WECHAT_APP_SECRET', appSecret], ['WECHAT_API_BASE', apiBaseUrl], ['WECHAT_OAUTH_BASE', oauthBaseUrl]] as const) {
@@ -120,7 +123,7 @@ function readScope(value: string | undefined): 'snsapi_base' | 'snsapi_userinfo'
 }
 
 function readPublicUrl(value: string | undefined): string | undefined {
-  const url = readBaseUrl('PUBLIC_URL', value);
+  const url = readHttpUrl('PUBLIC_URL', value);
   if (url === undefined) return undefined;
   const parsed = new URL(url);
   if (parsed.pathname !== '/' || parsed.search !== '' || parsed.hash !== '') {
@@ -129,7 +132,7 @@ function readPublicUrl(value: string | undefined): string | undefined {
   return parsed.origin;
 }
 
-function readBaseUrl(name: string, value: string | undefined): string | undefined {
+function readHttpUrl(name: string, value: string | undefined): string | undefined {
   const url = blankToUndefined(value);
   if (url === undefined) return undefined;
   let parsed: URL;

@@ -30,6 +30,7 @@ const ENVIRONMENT_NAME_OF: Readonly<Record<string, string>> = {
   publicUrl: 'PUBLIC_URL',
   statusTtl: 'WECHAT_STATUS_TTL',
   accountName: 'WECHAT_ACCOUNT_NAME',
+  qrCodeUrl: 'WECHAT_QR_CODE_URL',
 };
 
 /** Starts the demo. Throws {@link ConfigError} (one line, naming the variable) for what a person must fix. */
@@ -80,6 +81,7 @@ function wechatOptions(config: DemoConfig, emulator: Emulator | undefined): WeCh
     publicUrl: config.publicUrl,
     statusTtl: config.statusTtl,
     accountName: config.accountName ?? account.accountName,
+    qrCodeUrl: config.qrCodeUrl,
   };
 }
 
