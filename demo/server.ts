@@ -14,19 +14,20 @@ function fail(message: string): never {
 try {
   const config = readConfig(process.env);
   const demo = await startDemo(config);
+  const lines = [`Demo site on ${demo.url}`];
+  if (demo.emulator !== undefined) {
+    const { emulator } = demo;
+    lines.push(`  open ${demo.url}/page and pick a test user`);
+    lines.push(`  WeChat emulator on ${emulator.url} (console ${emulator.url}/emulator)`);
+    lines.push(`  test users  ${emulator.users().map((user) => `${user.nickname} (${user.subscribed ? 'follows' : 'does not follow'})`).join(', ')}`);
+  } else {
+    lines.push(`  open ${demo.url}/page in WeChat (account ${demo.wechat.client.appId})`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
   // Warned only once the demo runs, so that a configuration mistake stays the one line printed.
   if (config.sessionKeysGenerated) {
     process.stderr.write('demo: SESSION_KEYS is not set: signing sessions with a key made up for this run (visitors sign in again after a restart)\n');
   }
-  const lines = [`Demo site on ${demo.url}`, `  open ${demo.url}/page and pick a test user`];
-  if (demo.emulator !== undefined) {
-    const { emulator } = demo;
-    lines.push(`  WeChat emulator on ${emulator.url} (console ${emulator.url}/emulator)`);
-    lines.push(`  test users  ${emulator.users().map((user) => `${user.nickname} (${user.subscribed ? 'follows' : 'does not follow'})`).join(', ')}`);
-  } else {
-    lines.push(`  WeChat account ${demo.wechat.client.appId}`);
-  }
-  process.stdout.write(`${lines.join('\n')}\n`);
   const stop = (): void => {
     void demo.close().then(() => process.exit(0));
   };
