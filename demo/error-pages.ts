@@ -12,7 +12,8 @@ export function errorPages(): Middleware {
       const status = statusOf(error);
       const exposed = status < 500 && (error as { expose?: unknown }).expose === true;
       await answer(ctx, status, exposed ? (error as Error).message : status < 500 ? 'Bad request' : 'Something went wrong on our side', status < 500 ? 'bad_request' : 'internal_error');
-      ctx.app.emit('error', error, ctx);
+      // As Koa's own handler does, only server errors are reported: a client's mistake is not ours to log.
+      if (status >= 500) ctx.app.emit('error', error, ctx);
       return;
     }
     if (ctx.status === 404 && ctx.body == null) await answer(ctx, 404, 'There is no page here', 'not_found');

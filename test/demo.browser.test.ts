@@ -12,28 +12,32 @@ const STATUS_TTL = 1;
 
 describe('the demo in a real browser', function () {
   this.timeout(60_000);
-  let demo: RunningDemo;
-  let browser: BrowserSession | undefined;
-  const log: string[] = [];
-
   before(function () {
     requireChromium(this, 'test/demo.browser.test.ts');
   });
 
-  beforeEach(async function () {
+  let demo: RunningDemo | undefined;
+  let browser: BrowserSession | undefined;
+  const log: string[] = [];
+
+  /** The demo as `npm start` would run it with these variables, and a browser that never saw it. */
+  async function start(test: Mocha.Context, env: Record<string, string> = {}): Promise<{ demo: RunningDemo; browser: BrowserSession }> {
     log.length = 0;
-    demo = await startDemo(readConfig({ PORT: '0', WECHAT_STATUS_TTL: String(STATUS_TTL) }), (line) => log.push(line));
-    browser = await openBrowser(this.currentTest!.fullTitle());
-  });
+    demo = await startDemo(readConfig({ PORT: '0', ...env }), (line) => log.push(line));
+    browser = await openBrowser(test.test!.fullTitle());
+    return { demo, browser };
+  }
 
   afterEach(async function () {
     await browser?.close(this.currentTest?.state === 'failed');
+    await demo?.close();
     browser = undefined;
-    await demo.close();
+    demo = undefined;
   });
 
-  it('takes a newcomer from /page through the phone page to the recipe page, and follows an unfollow, a sign-out and a non-follower', async () => {
-    const { page, screenshot, context } = browser!;
+  it('takes a newcomer from /page through the phone page to the recipe page, and follows an unfollow, a sign-out and a non-follower', async function () {
+    const { demo, browser } = await start(this, { WECHAT_STATUS_TTL: String(STATUS_TTL) });
+    const { page, screenshot, context } = browser;
     const emulator = demo.emulator!;
     const band = emulator.findUser('Band')!;
 
@@ -103,10 +107,35 @@ describe('the demo in a real browser', function () {
     expect(await page.textContent('body')).to.contain('示例公众号 Demo Account');
     await screenshot('members-follow-page');
 
-    expect(browser!.pageErrors).to.deep.equal([]);
+    expect(browser.pageErrors).to.deep.equal([]);
     // One log line per request, none with a query string (the callback's code stays out of the log).
     expect(log.filter((line) => !/^(GET|POST) \/[^ ?]* \d{3} \d+\.\dms$/.test(line))).to.deep.equal([]);
     expect(log.some((line) => line.startsWith('GET /wechat/callback 302 '))).to.equal(true);
     expect(log.some((line) => line.startsWith('GET /members 403 '))).to.equal(true);
+  });
+
+  it('shows the nickname and avatar after the consent sheet, with WECHAT_SCOPE=snsapi_userinfo', async function () {
+    const { demo, browser } = await start(this, { WECHAT_SCOPE: 'snsapi_userinfo' });
+    const { page, screenshot } = browser;
+    const emulator = demo.emulator!;
+
+    await page.goto(`${demo.url}/page`);
+    await page.click('button[data-nickname="Reader"]');
+    await page.waitForSelector('form[action="/connect/oauth2/authorize/consent"]');
+    expect(await page.textContent('h1')).to.contain('申请获得');
+    await screenshot('consent-sheet');
+
+    await page.click('form[action="/connect/oauth2/authorize/consent"]:has(input[value="allow"]) button');
+    await page.waitForURL(`${demo.url}/page`);
+    expect(await page.textContent('[data-field="nickname"]')).to.equal('Reader');
+    const avatar = page.locator('.profile img');
+    expect(await avatar.getAttribute('src')).to.match(new RegExp(`^${emulator.url}/emulator/avatar/${emulator.findUser('Reader')!.openid}/\\d+$`));
+    // The image loaded: the browser decoded the emulator's avatar.
+    // (A string: this project's TypeScript has no DOM types.)
+    expect(await page.evaluate("(() => { const image = document.querySelector('.profile img'); return image.complete && image.naturalWidth > 0; })()")).to.equal(true);
+    expect(await page.textContent('[data-field="subscribe_scene"]')).to.contain('公众号搜索');
+    expect(await page.textContent('[data-field="remark"]')).to.equal('—');
+    await screenshot('page-with-profile');
+    expect(browser.pageErrors).to.deep.equal([]);
   });
 });
