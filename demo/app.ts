@@ -9,7 +9,7 @@ import views from 'koa-views';
 import type { WeChat } from '../lib/index.js';
 import type { DemoConfig } from './config.js';
 import { errorPages } from './error-pages.js';
-import { requestLog, type LogLine } from './request-log.js';
+import { reportError, requestLog, type LogLine } from './request-log.js';
 import { demoRoutes } from './routes.js';
 
 const VIEWS = fileURLToPath(new URL('../views', import.meta.url));
@@ -29,7 +29,7 @@ export function createDemoApp({ config, wechat, emulatorUrl, log = stdout }: Dem
   // The demo serves plain HTTP: an https PUBLIC_URL means a proxy in front ends TLS and sets X-Forwarded-Proto.
   const behindTls = config.publicUrl?.startsWith('https:') === true;
   app.proxy = behindTls;
-  app.on('error', (error: unknown) => log(errorLine(error)));
+  app.on('error', reportError(log));
 
   app.use(requestLog(log));
   app.use(views(VIEWS, { extension: 'ejs' }));
@@ -45,13 +45,6 @@ export function createDemoApp({ config, wechat, emulatorUrl, log = stdout }: Dem
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;
-}
-
-/** The library's errors are redacted and carry a stable code; the line says no more than class, code and message. */
-function errorLine(error: unknown): string {
-  if (!(error instanceof Error)) return 'error: a non-Error was thrown';
-  const code = (error as { code?: unknown }).code;
-  return `error ${error.name}${typeof code === 'string' ? ` ${code}` : ''}: ${error.message.split('\n')[0]}`;
 }
 
 function stdout(line: string): void {

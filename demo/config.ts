@@ -104,20 +104,20 @@ function readSessionKeys(value: string | undefined, production: boolean): { keys
 function readPort(name: string, value: string | undefined, fallback: number): number {
   if (blankToUndefined(value) === undefined) return fallback;
   const port = Number(value);
-  if (!/^\d+$/.test(value!.trim()) || port > 65_535) throw new ConfigError(`${name} must be a port number from 0 to 65535, got "${value}"`);
+  if (!/^\d+$/.test(value!.trim()) || port > 65_535) throw new ConfigError(`${name} must be a port number from 0 to 65535, got ${shown(value!)}`);
   return port;
 }
 
 function readSeconds(name: string, value: string | undefined): number | undefined {
   if (blankToUndefined(value) === undefined) return undefined;
-  if (!/^\d+$/.test(value!.trim())) throw new ConfigError(`${name} must be a whole number of seconds, got "${value}"`);
+  if (!/^\d+$/.test(value!.trim())) throw new ConfigError(`${name} must be a whole number of seconds, got ${shown(value!)}`);
   return Number(value);
 }
 
 function readScope(value: string | undefined): 'snsapi_base' | 'snsapi_userinfo' {
   const scope = blankToUndefined(value) ?? 'snsapi_base';
   if (scope !== 'snsapi_base' && scope !== 'snsapi_userinfo') {
-    throw new ConfigError(`WECHAT_SCOPE must be snsapi_base or snsapi_userinfo, got "${value}"`);
+    throw new ConfigError(`WECHAT_SCOPE must be snsapi_base or snsapi_userinfo, got ${shown(value!)}`);
   }
   return scope;
 }
@@ -144,6 +144,11 @@ function readHttpUrl(name: string, value: string | undefined): string | undefine
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ConfigError(`${name} must be an http(s) URL, such as https://example.com`);
   if (parsed.username !== '' || parsed.password !== '') throw new ConfigError(`${name} must not carry a user name or password`);
   return url;
+}
+
+/** A wrong value, quoted only when short: a long one may be the AppSecret pasted into the wrong variable. */
+function shown(value: string): string {
+  return value.length <= 12 ? `"${value}"` : `a value of ${value.length} characters`;
 }
 
 function blankToUndefined(value: string | undefined): string | undefined {
