@@ -11,7 +11,19 @@ export interface TapProxy {
   readonly url: string;
   /** Requests seen per path. */
   seen(path: string): number;
+  /** Every call that came back through the proxy, bodies included, in the order the answers ended. */
+  readonly calls: readonly TappedCall[];
   close(): Promise<void>;
+}
+
+/** One call that crossed the proxy. */
+export interface TappedCall {
+  readonly method: string;
+  /** Path and query, as sent. */
+  readonly url: string;
+  readonly requestBody: string;
+  readonly status: number;
+  readonly responseBody: string;
 }
 
 /** Runs `beforeForward(path, countForThisPath)` for each request, then forwards it to `target` as it was. */
@@ -20,16 +32,28 @@ export async function startTapProxy(
   beforeForward: (path: string, count: number) => void | Promise<void> = () => undefined,
 ): Promise<TapProxy> {
   const counts = new Map<string, number>();
+  const calls: TappedCall[] = [];
   const server: Server = createServer((incoming: IncomingMessage, outgoing) => {
     const path = new URL(incoming.url ?? '/', 'http://proxy').pathname;
     const count = (counts.get(path) ?? 0) + 1;
     counts.set(path, count);
     void Promise.resolve(beforeForward(path, count)).then(() => {
-      const upstream = request(new URL(incoming.url ?? '/', target), { method: incoming.method, headers: incoming.headers }, (answer) => {
+      // No compression on the way back, so that the recorded answer is readable.
+      const headers = { ...incoming.headers, 'accept-encoding': 'identity' };
+      const upstream = request(new URL(incoming.url ?? '/', target), { method: incoming.method, headers }, (answer) => {
+        const received: Buffer[] = [];
+        answer.on('data', (chunk: Buffer) => received.push(chunk));
+        answer.on('end', () => {
+          const call = { method: incoming.method ?? 'GET', url: incoming.url ?? '/', status: answer.statusCode ?? 0 };
+          calls.push({ ...call, requestBody: Buffer.concat(sent).toString(), responseBody: Buffer.concat(received).toString() });
+        });
         outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(outgoing);
       });
       upstream.on('error', () => outgoing.destroy());
+      // Read alongside the pipe, not before it: an earlier 'data' listener would drain the body before the pipe.
+      const sent: Buffer[] = [];
+      incoming.on('data', (chunk: Buffer) => sent.push(chunk));
       incoming.pipe(upstream);
     });
   });
@@ -38,6 +62,7 @@ export async function startTapProxy(
   return {
     url: `http://127.0.0.1:${port}`,
     seen: (path) => counts.get(path) ?? 0,
+    calls,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -66,6 +91,7 @@ export async function startHoldingProxy(target: string, path: string): Promise<H
   return {
     url: proxy.url,
     seen: (path) => proxy.seen(path),
+    calls: proxy.calls,
     reached,
     release,
     close: async () => {
