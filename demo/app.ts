@@ -1,6 +1,6 @@
 /**
  * The demo site: a Koa app made of the request log, EJS views, koa-session, the library's callback and the
- * demo's routes. It is given its WeChat (a real account or the emulator) by the entry, `server.ts`.
+ * demo's routes. `startDemo` (start.ts) gives it its WeChat: a real account, or the embedded emulator.
  */
 import { fileURLToPath } from 'node:url';
 import Koa from 'koa';

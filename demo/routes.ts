@@ -12,12 +12,14 @@ import { page } from './controllers/page.js';
 import { logout } from './controllers/session.js';
 
 export function demoRoutes(wechat: WeChat, config: DemoConfig): Router {
-  const gate = { scope: config.scope };
+  // Detect: everyone passes, told apart by ctx.state.isConcern. Enforce: non-followers get the 403 follow page.
+  const detect = wechat.requireSubscription({ scope: config.scope });
+  const enforce = wechat.requireSubscription({ scope: config.scope, enforce: true });
   const router = new Router();
   router.get('/', home);
-  router.get('/page', wechat.requireSubscription(gate), page);
-  router.get('/members', wechat.requireSubscription({ ...gate, enforce: true }), members);
-  router.get('/api/me', wechat.requireSubscription(gate), me);
+  router.get('/page', detect, page);
+  router.get('/members', enforce, members);
+  router.get('/api/me', detect, me);
   // POST from the pages' button; GET too, so that typing /logout works.
   router.get('/logout', logout);
   router.post('/logout', logout);
