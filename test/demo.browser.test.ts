@@ -50,6 +50,8 @@ describe('the demo in a real browser', function () {
     await page.click('a[href="/page"]');
     await page.waitForURL((url) => url.href.startsWith(`${emulator.url}/connect/oauth2/authorize`));
     expect(await page.locator('button[data-nickname="Band"]').count()).to.equal(1);
+    // The site's authorize URL ends with #wechat_redirect, so the emulator has no warning to show.
+    expect(await page.isVisible('#no-wechat-redirect')).to.equal(false);
     await screenshot('phone-page');
 
     // 3–4. Pick a follower: back on /page, signed in, following, with the user-info table.
@@ -123,6 +125,8 @@ describe('the demo in a real browser', function () {
     await page.click('button[data-nickname="Reader"]');
     await page.waitForSelector('form[action="/connect/oauth2/authorize/consent"]');
     expect(await page.textContent('h1')).to.contain('申请获得');
+    // The consent sheet answers the picker's form, whose URL has no fragment to check.
+    expect(await page.isVisible('#no-wechat-redirect')).to.equal(false);
     await screenshot('consent-sheet');
 
     await page.click('form[action="/connect/oauth2/authorize/consent"]:has(input[value="allow"]) button');
@@ -137,5 +141,17 @@ describe('the demo in a real browser', function () {
     expect(await page.textContent('[data-field="remark"]')).to.equal('—');
     await screenshot('page-with-profile');
     expect(browser.pageErrors).to.deep.equal([]);
+  });
+
+  it("the emulator's phone page warns when an authorize URL lacks #wechat_redirect, which real WeChat needs", async function () {
+    const { demo, browser } = await start(this);
+    const { page, context, screenshot } = browser;
+    const unauthorized = await context.request.get(`${demo.url}/api/me`, { headers: { accept: 'application/json' } });
+    const { authorizeUrl } = (await unauthorized.json()) as { authorizeUrl: string };
+    expect(authorizeUrl).to.match(/#wechat_redirect$/);
+
+    await page.goto(authorizeUrl.replace('#wechat_redirect', ''));
+    expect(await page.isVisible('#no-wechat-redirect')).to.equal(true);
+    await screenshot('phone-page-without-fragment');
   });
 });

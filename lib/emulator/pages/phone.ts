@@ -13,9 +13,10 @@ interface PhoneContext {
 }
 
 /** A script that warns when the URL lost `#wechat_redirect`: the fragment never reaches a server. */
+// Only the authorize URL itself is checked: the pages that answer the phone's own forms have no fragment.
 const FRAGMENT_CHECK = html`<p class="warning" id="no-wechat-redirect" hidden>This URL does not end with <code>#wechat_redirect</code>.
 Real WeChat may show a blank page without it.</p>
-<script>if (location.hash !== '#wechat_redirect') document.getElementById('no-wechat-redirect').hidden = false;</script>`;
+<script>if (location.pathname === '/connect/oauth2/authorize' && location.hash !== '#wechat_redirect') document.getElementById('no-wechat-redirect').hidden = false;</script>`;
 
 function hidden(name: string, value: string): Html {
   return html`<input type="hidden" name="${name}" value="${value}">`;
