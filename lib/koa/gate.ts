@@ -3,7 +3,7 @@
  * asks the shared subscription service and puts `openid`, `isConcern` and `wechatUser` on `ctx.state`.
  */
 import type { Context, Middleware, Next } from 'koa';
-import { WeChatError, WeChatSetupError } from '../errors.js';
+import { WeChatError, WeChatSetupError, WeChatStatusUnknownError } from '../errors.js';
 import type { SubscriptionStatus } from '../subscriptions/subscriptions.js';
 import { html } from '../util/html.js';
 import type { ResolvedGateOptions } from './options.js';
@@ -38,6 +38,13 @@ export function createGate(services: SiteServices, gate: ResolvedGateOptions): M
       status = await services.subscriptions.status(identity.openid, { snapshotUser: identity.snapshotUser === true, maxAge: gate.statusTtl });
     } catch (error) {
       if (!(error instanceof WeChatError)) throw error;
+      if (isDisowned(error) && data.disowned !== identity.openid) {
+        // WeChat says the openid is not this account's (40003): a session from another AppID, or a test user the
+        // emulator no longer has. Sign in again, once: if WeChat's sign-in gives the same openid back, the
+        // authorization and the API disagree (a setup problem), and the visitor gets the page below, not a loop.
+        const rest: WeChatSessionData = { ...data, identity: undefined, disowned: identity.openid };
+        return askToSignIn(ctx, services, gate, session, rest, now);
+      }
       // Never a silent `false`: either the visitor is told WeChat could not say, or the route decides with `undefined`.
       if (gate.onUnknown === 'deny') return answerUnavailable(ctx, error);
       ctx.app.emit('error', error, ctx);
@@ -73,6 +80,10 @@ function askToSignIn(ctx: Context, services: SiteServices, gate: ResolvedGateOpt
   const authorizeUrl = beginSignIn(ctx, services, session, data, { returnTo, scope: gate.scope }, now);
   if (isRead && !wantsJson(ctx)) return redirectNoStore(ctx, authorizeUrl);
   answer(ctx, ANSWERS.signInRequired, { json: { authorizeUrl }, action: { href: authorizeUrl, label: '微信登录 · Sign in with WeChat' } });
+}
+
+function isDisowned(error: WeChatError): boolean {
+  return error instanceof WeChatStatusUnknownError && 'category' in error.cause && error.cause.category === 'openid';
 }
 
 async function visitorOf(services: SiteServices, identity: WeChatIdentity, status: SubscriptionStatus): Promise<WeChatUser> {

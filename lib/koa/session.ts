@@ -34,6 +34,8 @@ export interface WeChatSessionData {
   completed?: { state: string; returnTo: string };
   /** When a failed callback sent the visitor through WeChat again: it happens once, never in a loop. */
   restartedAt?: number;
+  /** An openid that WeChat said is not this account's (40003), after which the visitor signed in again. */
+  disowned?: string;
 }
 
 export const SESSION_KEY = 'wechat';
@@ -87,6 +89,7 @@ export function readSession(session: SessionHolder, now: number): WeChatSessionD
     result.completed = { state: completed.state, returnTo: completed.returnTo };
   }
   if (typeof data.restartedAt === 'number' && now - data.restartedAt < RESTART_WINDOW_MS) result.restartedAt = data.restartedAt;
+  if (typeof data.disowned === 'string' && OPENID_PATTERN.test(data.disowned)) result.disowned = data.disowned;
   return result;
 }
 
@@ -97,6 +100,7 @@ export function writeSession(session: SessionHolder, data: WeChatSessionData, no
   if (pending.length > 0) clean.pending = pending;
   if (data.completed !== undefined) clean.completed = data.completed;
   if (data.restartedAt !== undefined) clean.restartedAt = data.restartedAt;
+  if (data.disowned !== undefined) clean.disowned = data.disowned;
   if (Object.keys(clean).length === 0) delete session[SESSION_KEY];
   else session[SESSION_KEY] = clean;
 }
