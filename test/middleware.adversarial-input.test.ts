@@ -5,6 +5,7 @@
  * found in lib/, now mended.
  */
 import { request, type IncomingHttpHeaders } from 'node:http';
+import { connect } from 'node:net';
 import { expect } from 'chai';
 import type { Response } from 'supertest';
 import { echoOf, expectPage, expectToWeChat } from './support/answers.js';
@@ -164,6 +165,24 @@ describe('adversarial: odd gated requests', () => {
       expect(answer.text).not.to.include('    at ');
     }
     for (const error of [...plain.errors, ...proxied.errors]) expect(error).to.include({ status: 400, expose: true });
+  });
+
+  it('REGRESSION: an HTTP/1.0 request with no Host header gets the same 400, not a redirect_uri on a host named "wechat"', async () => {
+    const started = await site.start();
+    const { port } = new URL(started.url);
+    // "http:///wechat/callback" parses as http://wechat/callback: the empty host must be refused, not built on.
+    const head = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => socket.end('GET /page HTTP/1.0\r\nAccept: text/html\r\n\r\n'));
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+      socket.on('end', () => resolve(received.split('\r\n\r\n')[0]!));
+      socket.on('error', reject);
+    });
+    expect(head).to.match(/^HTTP\/1\.1 400 /);
+    expect(head).not.to.match(/^location:/im);
+    expect(head).not.to.match(/^set-cookie:/im);
+    expect(started.errors).to.have.length(1);
+    expect(started.errors[0]).to.include({ status: 400, expose: true });
   });
 });
 

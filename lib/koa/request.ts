@@ -1,5 +1,6 @@
 /** What the middleware reads off a request: what it accepts, where it comes from, and where the callback is. */
 import type { Context } from 'koa';
+import { WeChatArgumentError } from '../errors.js';
 import type { ResolvedSiteOptions } from './options.js';
 
 /**
@@ -22,5 +23,8 @@ export function inWeChat(ctx: Context): boolean {
  * Origin header. `ctx.protocol` and `ctx.host` trust `X-Forwarded-*` only when `app.proxy` is set.
  */
 export function callbackUrl(ctx: Context, site: ResolvedSiteOptions): string {
-  return `${site.publicUrl ?? `${ctx.protocol}://${ctx.host}`}${site.callbackPath}`;
+  if (site.publicUrl !== undefined) return `${site.publicUrl}${site.callbackPath}`;
+  // An HTTP/1.0 request may name no host: "http:///wechat/callback" would parse as the host "wechat".
+  if (ctx.host === '') throw new WeChatArgumentError('Host', 'the request names no host, so there is no callback URL to give WeChat: set publicUrl');
+  return `${ctx.protocol}://${ctx.host}${site.callbackPath}`;
 }
