@@ -26,20 +26,22 @@ export interface DemoAppOptions {
 export function createDemoApp({ config, wechat, emulatorUrl, log = stdout }: DemoAppOptions): Koa {
   const app = new Koa();
   app.keys = [...config.sessionKeys];
-  // The demo serves plain HTTP: an https PUBLIC_URL means a proxy in front ends TLS and sets X-Forwarded-Proto.
-  const behindTls = config.publicUrl?.startsWith('https:') === true;
-  app.proxy = behindTls;
   app.on('error', reportError(log));
+  // The demo serves plain HTTP. An https PUBLIC_URL means a proxy in front ends TLS: the session cookie is then
+  // Secure whether or not that proxy sends X-Forwarded-Proto (nginx's plain proxy_pass does not).
+  const publicTls = config.publicUrl?.startsWith('https:') === true;
 
   app.use(requestLog(log));
-  app.use(views(VIEWS, { extension: 'ejs' }));
-  app.use(errorPages());
-  // SameSite=Lax: the cookie still comes back on WeChat's top-level redirect to the callback.
-  app.use(session({ key: 'demo.sess', httpOnly: true, sameSite: 'lax', secure: behindTls, maxAge: 86_400_000 }, app));
   app.use(async (ctx, next) => {
-    ctx.state.site = { accountName: wechat.site.accountName, emulatorUrl };
+    // What every view's layout prints; set first, so that an error page has it too.
+    ctx.state.site = { accountName: wechat.site.accountName, emulatorUrl, scope: config.scope };
+    if (publicTls) ctx.cookies.secure = true;
     await next();
   });
+  app.use(views(VIEWS, { extension: 'ejs', options: { cache: config.production } }));
+  app.use(errorPages());
+  // SameSite=Lax: the cookie still comes back on WeChat's top-level redirect to the callback.
+  app.use(session({ key: 'demo.sess', httpOnly: true, sameSite: 'lax', secure: publicTls, maxAge: 86_400_000 }, app));
   app.use(wechat.routes());
   const router = demoRoutes(wechat, config);
   app.use(router.routes());

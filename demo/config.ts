@@ -55,10 +55,14 @@ export function readConfig(env: Environment): DemoConfig {
   const port = readPort('PORT', env.PORT, 3000);
   const session = readSessionKeys(env.SESSION_KEYS, production);
   const wechat = readWeChatTarget(env, production, port);
+  const publicUrl = readPublicUrl(env.PUBLIC_URL);
+  if (production && publicUrl === undefined) {
+    throw new ConfigError("PUBLIC_URL is required in production: the site's origin as WeChat's OAuth domain knows it, such as https://example.com (otherwise each request's Host header would decide where WeChat sends the visitor back)");
+  }
   return Object.freeze({
     production,
     port,
-    publicUrl: readPublicUrl(env.PUBLIC_URL),
+    publicUrl,
     sessionKeys: Object.freeze(session.keys),
     sessionKeysGenerated: session.generated,
     statusTtl: readSeconds('WECHAT_STATUS_TTL', env.WECHAT_STATUS_TTL),
@@ -80,7 +84,8 @@ function readWeChatTarget(env: Environment, production: boolean, port: number): 
       if (value !== undefined) throw new ConfigError(`${name} is set but WECHAT_APP_ID is not: set both, or neither to run on the embedded emulator`);
     }
     if (production) throw new ConfigError('WECHAT_APP_ID and WECHAT_APP_SECRET are required in production: the embedded emulator is for development');
-    const defaultPort = port === 0 ? 0 : port + 1;
+    // Next to the demo's port, or any free one when that is free-choice too, or the last port there is.
+    const defaultPort = port === 0 || port === 65_535 ? 0 : port + 1;
     return { kind: 'emulator', port: readPort('EMULATOR_PORT', env.EMULATOR_PORT, defaultPort) };
   }
   if (appSecret === undefined) throw new ConfigError('WECHAT_APP_SECRET is required when WECHAT_APP_ID is set (the AppSecret from the MP console)');
@@ -146,9 +151,12 @@ function readHttpUrl(name: string, value: string | undefined): string | undefine
   return url;
 }
 
-/** A wrong value, quoted only when short: a long one may be the AppSecret pasted into the wrong variable. */
+/**
+ * A wrong value, quoted only when short and printable: a long one may be the AppSecret pasted into the wrong
+ * variable, and a line break or a terminal escape would break the one line.
+ */
 function shown(value: string): string {
-  return value.length <= 12 ? `"${value}"` : `a value of ${value.length} characters`;
+  return /^[\x20-\x7e]{1,12}$/.test(value) ? `"${value}"` : `a value of ${value.length} characters`;
 }
 
 function blankToUndefined(value: string | undefined): string | undefined {

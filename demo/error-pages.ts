@@ -1,6 +1,7 @@
 /**
- * The demo's own 404 and 500 answers, as a page or as JSON like the library's. The library answers its own
- * troubles (401, 403, 502/503) itself; this catches the rest. A 500 never shows the error's message or stack.
+ * The demo's own error answers, as a page or as JSON like the library's: a thrown error, and the empty 404,
+ * 405 and 501 that the router leaves. The library answers its own troubles (401, 403, 502/503) itself. A 500
+ * never shows the error's message or stack.
  */
 import type { Context, Middleware } from 'koa';
 
@@ -11,13 +12,22 @@ export function errorPages(): Middleware {
     } catch (error) {
       const status = statusOf(error);
       const exposed = status < 500 && (error as { expose?: unknown }).expose === true;
+      // As Koa's own handler does: what was set for the answer that failed (a redirect, a cookie) does not go out.
+      for (const name of ctx.res.getHeaderNames()) ctx.res.removeHeader(name);
+      const headers = (error as { headers?: unknown }).headers;
+      if (exposed && headers !== null && typeof headers === 'object') ctx.set(headers as Record<string, string>);
       await answer(ctx, status, exposed ? (error as Error).message : status < 500 ? 'Bad request' : 'Something went wrong on our side', status < 500 ? 'bad_request' : 'internal_error');
-      // As Koa's own handler does, only server errors are reported: a client's mistake is not ours to log.
+      // Also as Koa does: only server errors are reported; a client's mistake is not ours to log.
       if (status >= 500) ctx.app.emit('error', error, ctx);
       return;
     }
-    if (ctx.status === 404 && ctx.body == null) await answer(ctx, 404, 'There is no page here', 'not_found');
+    if (ctx.body == null && ctx.status >= 400) await answer(ctx, ctx.status, emptyAnswerMessage(ctx), ctx.status === 404 ? 'not_found' : 'method_not_allowed');
   };
+}
+
+function emptyAnswerMessage(ctx: Context): string {
+  if (ctx.status === 404) return 'There is no page here';
+  return `${ctx.path} does not take ${ctx.method}${ctx.response.get('Allow') === '' ? '' : `; it takes ${ctx.response.get('Allow')}`}`;
 }
 
 function statusOf(error: unknown): number {

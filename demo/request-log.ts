@@ -8,8 +8,19 @@ import { WeChatStatusUnknownError } from '../lib/index.js';
 
 export type LogLine = (line: string) => void;
 
-/** The errors reported during each request (`app.on('error')`), kept until its line is written. */
-const reported = new WeakMap<Context, string>();
+/** What the log knows of a request: the first error reported for it, and whether its line is out. */
+interface RequestNote {
+  error?: string;
+  written: boolean;
+}
+
+const notes = new WeakMap<Context, RequestNote>();
+
+function noteOf(ctx: Context): RequestNote {
+  let note = notes.get(ctx);
+  if (note === undefined) notes.set(ctx, (note = { written: false }));
+  return note;
+}
 
 export function requestLog(log: LogLine): Middleware {
   return async (ctx, next) => {
@@ -18,18 +29,25 @@ export function requestLog(log: LogLine): Middleware {
       await next();
     } finally {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      const error = reported.get(ctx);
-      log(`${ctx.method} ${ctx.path} ${ctx.status} ${ms.toFixed(1)}ms${error === undefined ? '' : ` ! ${error}`}`);
+      const note = noteOf(ctx);
+      note.written = true;
+      log(`${ctx.method} ${ctx.path} ${ctx.status} ${ms.toFixed(1)}ms${note.error === undefined ? '' : ` ! ${note.error}`}`);
     }
   };
 }
 
-/** For `app.on('error')`: notes the error on its request's line, or logs it alone when it has no request. */
+/**
+ * For `app.on('error')`: notes the error on its request's line, or logs it on a line of its own when it has
+ * no request or comes after the request's line.
+ */
 export function reportError(log: LogLine): (error: unknown, ctx?: Context) => void {
   return (error, ctx) => {
     const line = describe(error);
-    if (ctx === undefined) log(`error ${line}`);
-    else reported.set(ctx, line);
+    if (ctx === undefined) return log(`error ${line}`);
+    const note = noteOf(ctx);
+    if (note.written) return log(`error after ${ctx.method} ${ctx.path}: ${line}`);
+    // The first error is the one that decided the answer; what followed is its echo.
+    note.error ??= line;
   };
 }
 

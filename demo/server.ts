@@ -4,7 +4,6 @@
  * Bad configuration prints one line and exits with code 1, never a stack.
  */
 import { ConfigError, readConfig } from './config.js';
-import { startDemo } from './start.js';
 
 function fail(message: string): never {
   process.stderr.write(`demo: ${message}\n`);
@@ -13,6 +12,8 @@ function fail(message: string): never {
 
 try {
   const config = readConfig(process.env);
+  // Imported here, so that a missing package (an install without devDependencies) is one line, not a stack.
+  const { startDemo } = await import('./start.js');
   const demo = await startDemo(config);
   const lines = [`Demo site on ${demo.url}`];
   if (demo.emulator !== undefined) {
@@ -29,12 +30,23 @@ try {
     process.stderr.write('demo: SESSION_KEYS is not set: signing sessions with a key made up for this run (visitors sign in again after a restart)\n');
   }
   const stop = (): void => {
-    void demo.close().then(() => process.exit(0));
+    demo.close().then(
+      () => process.exit(0),
+      (error: unknown) => fail(`could not stop cleanly: ${oneLine(error)}`),
+    );
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 } catch (error) {
   if (error instanceof ConfigError) fail(error.message);
-  // Anything else is a bug of ours: still one line, with no stack and nothing from the environment.
-  fail(`could not start: ${error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error)}`);
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'ERR_MODULE_NOT_FOUND') {
+    fail(`a package is missing (${oneLine(error)}): run npm install; the demo's packages are devDependencies, which NODE_ENV=production leaves out`);
+  }
+  // Anything else is a bug of ours: still one line, without the stack.
+  fail(`could not start: ${oneLine(error)}`);
+}
+
+function oneLine(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error);
 }

@@ -42,31 +42,49 @@ export async function startDemo(config: DemoConfig, log?: LogLine): Promise<Runn
       throw listenProblem(error, 'EMULATOR_PORT', port);
     });
   }
+  let wechat: WeChat | undefined;
   try {
-    const wechat = createWeChat(wechatOptions(config, emulator));
+    wechat = createWeChat(wechatOptions(config, emulator));
     const app = createDemoApp({ config, wechat, emulatorUrl: emulator?.url, log });
     const handle = app.callback();
     const server = await listen((request, response) => void handle(request, response), config.port).catch((error: unknown) => {
       throw listenProblem(error, 'PORT', config.port);
     });
     const url = config.publicUrl ?? `http://localhost:${(server.address() as AddressInfo).port}`;
+    const services = wechat;
     return {
       url,
       server,
-      wechat,
+      wechat: services,
       emulator,
       async close() {
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-        await wechat.close();
+        await closeServer(server);
+        await services.close();
         await emulator?.close();
       },
     };
   } catch (error) {
+    await wechat?.close();
     await emulator?.close();
     if (error instanceof WeChatOptionsError) throw new ConfigError(`${ENVIRONMENT_NAME_OF[error.option] ?? error.option}: ${error.message}`);
     throw error;
   }
+}
+
+/** How long the requests under way may take to finish once the demo is told to stop. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/**
+ * Stops taking connections and lets the requests under way finish (a visitor mid-callback keeps their
+ * sign-in), closing idle keep-alive connections at once; after the grace period, the rest are cut.
+ */
+async function closeServer(server: Server): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const deadline = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+  deadline.unref();
+  await closed;
+  clearTimeout(deadline);
 }
 
 function wechatOptions(config: DemoConfig, emulator: Emulator | undefined): WeChatOptions {

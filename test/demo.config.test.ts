@@ -144,8 +144,14 @@ describe('demo config: production', () => {
     expect(error.message).to.contain('emulator');
   });
 
-  it('runs with an account and session keys', () => {
-    const config = readConfig({ NODE_ENV: 'production', SESSION_KEYS: KEY_A, ...ACCOUNT });
+  it('refuses to let the Host header decide the callback URL: PUBLIC_URL is required', () => {
+    const error = configErrorOf({ NODE_ENV: 'production', SESSION_KEYS: KEY_A, ...ACCOUNT });
+    expectOneLine(error, 'PUBLIC_URL');
+    expect(error.message).to.contain('required in production');
+  });
+
+  it('runs with an account, session keys and its public URL', () => {
+    const config = readConfig({ NODE_ENV: 'production', SESSION_KEYS: KEY_A, PUBLIC_URL: 'https://wx.example.com', ...ACCOUNT });
     expect(config).to.include({ production: true, sessionKeysGenerated: false });
     expect(config.sessionKeys).to.deep.equal([KEY_A]);
   });

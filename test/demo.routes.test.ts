@@ -189,24 +189,32 @@ describe('demo: /api/me', () => {
 describe('demo: /logout', () => {
   const demo = useDemo();
 
-  for (const method of ['GET', 'POST'] as const) {
-    it(`${method} forgets the visitor and goes home with ?signed_out=1`, async () => {
-      const d = await demo.start();
-      const browser = d.visitor();
-      await browser.signIn('/page', { nickname: 'Band' });
-      expect((await browser.get('/api/me', JSON_ACCEPT)).status).to.equal(200);
-      const out = method === 'GET' ? await browser.get('/logout') : await browser.agent.post('/logout').set('Accept', 'text/html').redirects(0);
-      expect(out.status).to.equal(302);
-      expect(out.headers.location).to.equal('/?signed_out=1');
-      expect((await browser.get('/api/me', JSON_ACCEPT)).status).to.equal(401);
-      expectToWeChat(await browser.get('/page'), d.emulator);
-      const home = await browser.get('/?signed_out=1');
-      expectHtml(home, 200);
-      expect(home.text).to.contain('data-signed-out');
-      expectOneLinePerRequest(d);
-      expect(d.log.some((line) => line.startsWith(`${method} /logout 302 `))).to.equal(true);
-    });
-  }
+  it('POST forgets the visitor and goes home with ?signed_out=1', async () => {
+    const d = await demo.start();
+    const browser = d.visitor();
+    await browser.signIn('/page', { nickname: 'Band' });
+    expect((await browser.get('/api/me', JSON_ACCEPT)).status).to.equal(200);
+    const out = await browser.agent.post('/logout').set('Accept', 'text/html').redirects(0);
+    expect(out.status).to.equal(302);
+    expect(out.headers.location).to.equal('/?signed_out=1');
+    expect((await browser.get('/api/me', JSON_ACCEPT)).status).to.equal(401);
+    expectToWeChat(await browser.get('/page'), d.emulator);
+    const home = await browser.get('/?signed_out=1');
+    expectHtml(home, 200);
+    expect(home.text).to.contain('data-signed-out');
+    expectOneLinePerRequest(d);
+    expect(d.log.some((line) => line.startsWith('POST /logout 302 '))).to.equal(true);
+  });
+
+  it('GET (a typed URL, another site\'s link) only offers the button: the visitor stays signed in', async () => {
+    const d = await demo.start();
+    const browser = d.visitor();
+    await browser.signIn('/page', { nickname: 'Band' });
+    const asked = await browser.get('/logout');
+    expectHtml(asked, 200);
+    expect(asked.text).to.contain('<form method="post" action="/logout">');
+    expect((await browser.get('/api/me', JSON_ACCEPT)).status).to.equal(200);
+  });
 });
 
 describe('demo: a path it does not have', () => {
@@ -322,7 +330,7 @@ describe('demo: nothing secret in the log or in any answer', () => {
     codes.push(second.callback.searchParams.get('code')!);
     expect(second.page.status).to.be.oneOf([502, 503]);
     emulator.clearFaults();
-    answers.push(await reader.get('/members'), await reader.get('/logout'), await reader.get('/api/me', JSON_ACCEPT));
+    answers.push(await reader.get('/members'), await reader.agent.post('/logout').redirects(0), await reader.get('/api/me', JSON_ACCEPT));
 
     const secrets = [...new Set([emulator.appSecret, ...codes, ...secretsCrossing(d.wire!.calls)])];
     // The scan is only as good as what it looks for: the wire carried the global token, the visitors' OAuth and refresh tokens.
