@@ -5,13 +5,13 @@
 import { startEmulator, type Emulator, type SeedUser } from '../lib/emulator/index.js';
 
 /** A follower with a remark and tags, one who came from a search, and one who does not follow. */
-export const DEMO_USERS: readonly SeedUser[] = [
+const DEMO_USERS: readonly SeedUser[] = [
   { nickname: 'Band', subscribed: true, remark: 'VIP 读者', tagIds: [2, 101], subscribeScene: 'ADD_SCENE_QR_CODE' },
   { nickname: 'Reader', subscribed: true, subscribeScene: 'ADD_SCENE_SEARCH' },
   { nickname: 'Visitor', subscribed: false },
 ];
 
-export const DEMO_ACCOUNT_NAME = '示例公众号 Demo Account';
+const DEMO_ACCOUNT_NAME = '示例公众号 Demo Account';
 
 /**
  * Starts the emulator on 127.0.0.1:`port` (0: a free one). The seed keeps openids the same from one run to

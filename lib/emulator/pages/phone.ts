@@ -12,8 +12,10 @@ interface PhoneContext {
   scope: string;
 }
 
-/** A script that warns when the URL lost `#wechat_redirect`: the fragment never reaches a server. */
-// Only the authorize URL itself is checked: the pages that answer the phone's own forms have no fragment.
+/**
+ * A script that warns when the authorize URL lost `#wechat_redirect` (the fragment never reaches a server).
+ * Only that URL is checked: the pages that answer the phone's own forms have no fragment.
+ */
 const FRAGMENT_CHECK = html`<p class="warning" id="no-wechat-redirect" hidden>This URL does not end with <code>#wechat_redirect</code>.
 Real WeChat may show a blank page without it.</p>
 <script>if (location.pathname === '/connect/oauth2/authorize' && location.hash !== '#wechat_redirect') document.getElementById('no-wechat-redirect').hidden = false;</script>`;
