@@ -42,33 +42,32 @@ export async function startDemo(config: DemoConfig, log?: LogLine): Promise<Runn
       throw listenProblem(error, 'EMULATOR_PORT', port);
     });
   }
-  let wechat: WeChat | undefined;
+  let wechat: WeChat;
   try {
     wechat = createWeChat(wechatOptions(config, emulator));
-    const app = createDemoApp({ config, wechat, emulatorUrl: emulator?.url, log });
-    const handle = app.callback();
-    const server = await listen((request, response) => void handle(request, response), config.port).catch((error: unknown) => {
-      throw listenProblem(error, 'PORT', config.port);
-    });
-    const url = config.publicUrl ?? `http://localhost:${(server.address() as AddressInfo).port}`;
-    const services = wechat;
-    return {
-      url,
-      server,
-      wechat: services,
-      emulator,
-      async close() {
-        await closeServer(server);
-        await services.close();
-        await emulator?.close();
-      },
-    };
   } catch (error) {
-    await wechat?.close();
     await emulator?.close();
     if (error instanceof WeChatOptionsError) throw new ConfigError(`${ENVIRONMENT_NAME_OF[error.option] ?? error.option}: ${error.message}`);
     throw error;
   }
+  const app = createDemoApp({ config, wechat, emulatorUrl: emulator?.url, log });
+  const handle = app.callback();
+  const server = await listen((request, response) => void handle(request, response), config.port).catch(async (error: unknown) => {
+    await wechat.close();
+    await emulator?.close();
+    throw listenProblem(error, 'PORT', config.port);
+  });
+  return {
+    url: config.publicUrl ?? `http://localhost:${(server.address() as AddressInfo).port}`,
+    server,
+    wechat,
+    emulator,
+    async close() {
+      await closeServer(server);
+      await wechat.close();
+      await emulator?.close();
+    },
+  };
 }
 
 /** How long the requests under way may take to finish once the demo is told to stop. */

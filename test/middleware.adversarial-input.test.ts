@@ -5,10 +5,10 @@
  * found in lib/, now mended.
  */
 import { request, type IncomingHttpHeaders } from 'node:http';
-import { connect } from 'node:net';
 import { expect } from 'chai';
 import type { Response } from 'supertest';
 import { echoOf, expectPage, expectToWeChat } from './support/answers.js';
+import { rawHead } from './support/raw-request.js';
 import { echoState, useSite, type Site, type Visitor } from './support/site.js';
 
 const EXCHANGE = '/sns/oauth2/access_token';
@@ -171,13 +171,7 @@ describe('adversarial: odd gated requests', () => {
     const started = await site.start();
     const { port } = new URL(started.url);
     // "http:///wechat/callback" parses as http://wechat/callback: the empty host must be refused, not built on.
-    const head = await new Promise<string>((resolve, reject) => {
-      const socket = connect(Number(port), '127.0.0.1', () => socket.end('GET /page HTTP/1.0\r\nAccept: text/html\r\n\r\n'));
-      let received = '';
-      socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
-      socket.on('end', () => resolve(received.split('\r\n\r\n')[0]!));
-      socket.on('error', reject);
-    });
+    const head = await rawHead(Number(port), 'GET /page HTTP/1.0\r\nAccept: text/html\r\n\r\n');
     expect(head).to.match(/^HTTP\/1\.1 400 /);
     expect(head).not.to.match(/^location:/im);
     expect(head).not.to.match(/^set-cookie:/im);

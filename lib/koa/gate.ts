@@ -3,7 +3,7 @@
  * asks the shared subscription service and puts `openid`, `isConcern` and `wechatUser` on `ctx.state`.
  */
 import type { Context, Middleware, Next } from 'koa';
-import { WeChatError, WeChatSetupError, WeChatStatusUnknownError } from '../errors.js';
+import { WeChatApiError, WeChatError, WeChatSetupError, WeChatStatusUnknownError } from '../errors.js';
 import type { SubscriptionStatus } from '../subscriptions/subscriptions.js';
 import { html } from '../util/html.js';
 import type { ResolvedGateOptions } from './options.js';
@@ -83,7 +83,7 @@ function askToSignIn(ctx: Context, services: SiteServices, gate: ResolvedGateOpt
 }
 
 function isDisowned(error: WeChatError): boolean {
-  return error instanceof WeChatStatusUnknownError && 'category' in error.cause && error.cause.category === 'openid';
+  return error instanceof WeChatStatusUnknownError && error.cause instanceof WeChatApiError && error.cause.category === 'openid';
 }
 
 async function visitorOf(services: SiteServices, identity: WeChatIdentity, status: SubscriptionStatus): Promise<WeChatUser> {
