@@ -6,7 +6,8 @@
  * Run: npx tsx bench/cached-status.ts   (BENCH_ROUNDS=5 and BENCH_CALLS=200000 by default)
  */
 import { performance } from 'node:perf_hooks';
-import { createMemoryStore, createWeChat } from '../lib/index.js';
+import { createWeChat } from '../lib/index.js';
+import { createMemoryStore } from '../lib/store/memory-store.js';
 import { startEmulator } from '../lib/emulator/index.js';
 import { subscriptionKey } from '../lib/store/keys.js';
 import { median, print, printTable } from './table.js';

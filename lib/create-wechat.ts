@@ -1,23 +1,19 @@
 /**
- * `createWeChat(options)`: the services one Official Account needs, created once and shared by every route:
- * the client, the one token interface, and the subscription lookups.
+ * The two ways in: `createWeChat(options)` for explicit wiring, and the one-line `requireSubscription(options)`.
+ * Both take this AppID's services from the process-wide registry, so every mounting shares one token, one
+ * lock and one cache; each has its own site options (callback path, follow page).
  */
 import type { Keyv } from 'keyv';
-import { WeChatClient } from './client/client.js';
-import { resolveSiteOptions, type ResolvedSiteOptions } from './koa/options.js';
-import { Profiles } from './koa/profiles.js';
+import type { Middleware } from 'koa';
+import type { WeChatClient } from './client/client.js';
 import { createSite, type WeChatSite } from './koa/site.js';
-import { resolveServiceOptions, type ResolvedServiceOptions, type WeChatOptions } from './options.js';
-import { CacheStore } from './store/cache-store.js';
-import { createMemoryStore, warnIfMemoryStoreInProduction } from './store/memory-store.js';
-import { Subscriptions } from './subscriptions/subscriptions.js';
+import { checkWeChatOptionNames, resolveSiteOptions, splitDropInOptions, type ResolvedServiceOptions, type ResolvedSiteOptions } from './options.js';
+import { createServices, shareServices, type Services } from './services.js';
+import type { Subscriptions } from './subscriptions/subscriptions.js';
 import type { AccessTokens } from './tokens/access-tokens.js';
-import { FetchedTokens } from './tokens/fetched-tokens.js';
-import { processLock } from './tokens/lock.js';
-import { ProvidedTokens } from './tokens/provided-tokens.js';
-import { debugLogger } from './util/logger.js';
+import type { RequireSubscriptionOptions, WeChatOptions } from './types.js';
 
-/** The shared services of one Official Account. Create one per app id and process; `close()` at shutdown. */
+/** One AppID's services, with a Koa face; `close()` at shutdown. */
 export interface WeChat extends WeChatSite {
   /** The typed HTTP client, for calls this library does not wrap. */
   readonly client: WeChatClient;
@@ -31,59 +27,68 @@ export interface WeChat extends WeChatSite {
   readonly options: ResolvedServiceOptions;
   /** The site's options, validated and frozen. */
   readonly site: ResolvedSiteOptions;
-  /** Waits for the lookups under way, then closes the client's connections. The store is the caller's to close. */
+  /**
+   * Lets go of the services. The last holder of an AppID's services waits for the lookups under way, then
+   * closes the client's connections. The store is the caller's to close.
+   */
   close(): Promise<void>;
 }
 
+/** The one-line middleware, with the services it shares: `wechat.subscriptions.record()` for push events, `wechat.close()` at shutdown. */
+export type DropInMiddleware = Middleware & { readonly wechat: WeChat };
+
 /**
- * Creates the services. Throws {@link WeChatOptionsError} when an option is missing, misspelt or wrong.
+ * Takes this AppID's services (made on first use). Throws {@link WeChatOptionsError} when an option is missing,
+ * misspelt or wrong, or when a service option differs from what another mounting of the AppID was given.
  *
  * ```ts
  * const wechat = createWeChat({ appId, appSecret });
- * app.use(wechat.routes());
  * router.get('/members', wechat.requireSubscription({ enforce: true }), members);
  * const { subscribed } = await wechat.subscriptions.status(openid); // outside Koa
  * ```
  */
 export function createWeChat(options: WeChatOptions): WeChat {
-  const resolved = resolveServiceOptions(options);
+  checkWeChatOptionNames(options);
   const site = resolveSiteOptions(options);
-  const client = new WeChatClient({
-    appId: options.appId,
-    appSecret: options.appSecret,
-    apiBaseUrl: options.apiBaseUrl,
-    oauthBaseUrl: options.oauthBaseUrl,
-    timeout: options.timeout,
-    retry: options.retry,
-  });
-  const logger = options.logger ?? debugLogger;
-  if (options.store === undefined) warnIfMemoryStoreInProduction();
-  const keyv = options.store ?? createMemoryStore(resolved.cacheMaxEntries);
-  const store = new CacheStore(keyv, logger);
-  const tokens: AccessTokens =
-    options.tokenProvider !== undefined
-      ? new ProvidedTokens(options.tokenProvider)
-      : new FetchedTokens({ client, source: resolved.tokenSource === 'classic' ? 'classic' : 'stable', store, lock: options.lock ?? processLock, logger });
-  const subscriptions = new Subscriptions({
-    client,
-    tokens,
-    store,
-    statusTtl: resolved.statusTtl,
-    unsubscribedTtl: resolved.unsubscribedTtl,
-    batchWindowMs: resolved.batchWindow * 1000,
-  });
-  const profiles = new Profiles(store, client.appId);
+  const shared = shareServices(options);
+  return faceOf(shared.services, site, () => shared.release());
+}
+
+/**
+ * ```ts
+ * app.keys = [process.env.SESSION_KEY];
+ * app.use(session(app));
+ * app.use(requireSubscription({ appId, appSecret }));            // every request, or:
+ * router.get('/members', requireSubscription({ appId, appSecret, enforce: true }), members);
+ * ```
+ * @throws {WeChatOptionsError} when an option is missing, misspelt or wrong.
+ */
+export function requireSubscription(options: RequireSubscriptionOptions): DropInMiddleware {
+  const { wechat: wechatOptions, gate } = splitDropInOptions(options as unknown as Record<string, unknown>);
+  const wechat = createWeChat(wechatOptions as unknown as WeChatOptions);
+  return Object.assign(wechat.requireSubscription(gate), { wechat });
+}
+
+/**
+ * Services of their own, outside the registry: what another process of the deployment would have. For tests
+ * that play several processes in one; a site uses `createWeChat()`.
+ */
+export function createWeChatOfItsOwn(options: WeChatOptions): WeChat {
+  checkWeChatOptionNames(options);
+  const site = resolveSiteOptions(options);
+  const services = createServices(options);
+  return faceOf(services, site, () => services.close());
+}
+
+function faceOf(services: Services, site: ResolvedSiteOptions, close: () => Promise<void>): WeChat {
   return Object.freeze({
-    client,
-    tokens,
-    subscriptions,
-    store: keyv,
-    options: resolved,
+    client: services.client,
+    tokens: services.tokens,
+    subscriptions: services.subscriptions,
+    store: services.store,
+    options: services.options,
     site,
-    ...createSite({ client, subscriptions, profiles, site, statusTtl: resolved.statusTtl }),
-    async close() {
-      await subscriptions.settled();
-      client.close();
-    },
+    ...createSite({ services, site }),
+    close,
   });
 }

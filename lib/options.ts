@@ -1,48 +1,18 @@
 /**
- * The options of `createWeChat`: the client's, where tokens come from, how answers are cached, and the site's
- * (`SiteOptions`: where the callback is and what the follow page shows).
- * Parsed, defaulted and frozen once; an unknown or wrong option fails at start-up with its name.
+ * Every option of the library, parsed, defaulted and frozen once, in one place: the services' (one set per
+ * AppID), the site's (per `createWeChat()` or drop-in) and the gate's (per route). An unknown or wrong option
+ * fails at start-up with its name; a secret is never echoed.
  */
+import type { Context } from 'koa';
 import type { Keyv } from 'keyv';
-import type { WeChatClientOptions } from './client/options.js';
-import { SITE_OPTION_NAMES, type SiteOptions } from './koa/options.js';
 import { WeChatOptionsError } from './errors.js';
+import type { OAuthScope } from './client/types.js';
 import { DEFAULT_CACHE_MAX_ENTRIES } from './store/memory-store.js';
 import type { TokenSource } from './tokens/fetched-tokens.js';
-import type { TokenLock } from './tokens/lock.js';
-import type { TokenProvider } from './tokens/provided-tokens.js';
-import type { Logger } from './util/logger.js';
-import { describeValue, rejectUnknownOptions, requireCount, requireSeconds } from './util/option-checks.js';
+import type { GateOptions, OnUnknown, ServiceOptions, SiteOptions } from './types.js';
+import { describeValue, rejectUnknownOptions, requireCount, requireHttpUrl, requireSeconds } from './util/option-checks.js';
 
-export interface WeChatOptions extends WeChatClientOptions, SiteOptions {
-  /**
-   * Where the global access token comes from. Default `'stable'`: `POST /cgi-bin/stable_token`, which hands
-   * every caller the same token, so it does not fight other systems using the app. `'classic'` is the recipe's
-   * `/cgi-bin/token`: each fetch retires the token others hold.
-   */
-  tokenSource?: TokenSource;
-  /** Read-only mode: a central service owns the token and this resolves with it. No token is ever fetched here. */
-  tokenProvider?: TokenProvider;
-  /**
-   * A Keyv instance for tokens and statuses, such as `new Keyv(new KeyvRedis(url))`; share it between processes.
-   * Default: an in-memory LRU of `cacheMaxEntries` entries, for one process.
-   */
-  store?: Keyv;
-  /** The lock around token fetches, shared by the processes that share `store`. Default: a lock for this process. */
-  lock?: TokenLock;
-  /** Seconds a "following" answer is trusted before WeChat is asked again. Default 300. */
-  statusTtl?: number;
-  /** Seconds a "not following" answer is trusted: short, so that a visitor who just followed is let in. Default 15. */
-  unsubscribedTtl?: number;
-  /** Seconds a lookup waits for others to share one batchget call. Default 0.002; 0 means the current tick. */
-  batchWindow?: number;
-  /** The bound of the in-memory default store, in entries. Default 10,000. Ignored when `store` is given. */
-  cacheMaxEntries?: number;
-  /** Receives warnings about trouble the library recovered from. Default: `NODE_DEBUG=koa-wechat-subscription`. */
-  logger?: Logger;
-}
-
-/** The options of the services, validated and frozen (the client's are validated by the client). */
+/** The services' options, validated and frozen (the client's are validated by the client). */
 export interface ResolvedServiceOptions {
   readonly tokenSource: TokenSource | 'provider';
   readonly statusTtl: number;
@@ -51,8 +21,29 @@ export interface ResolvedServiceOptions {
   readonly cacheMaxEntries: number;
 }
 
+export interface ResolvedSiteOptions {
+  /** The dedicated callback path, or undefined: the gated URL itself. */
+  readonly callbackPath: string | undefined;
+  readonly publicUrl: string | undefined;
+  readonly onlyInWeChat: boolean;
+  readonly accountName: string;
+  readonly qrCodeUrl: string | undefined;
+}
+
+export interface ResolvedGateOptions {
+  readonly enforce: boolean;
+  readonly scope: OAuthScope;
+  /** Seconds; undefined: any answer the store keeps. */
+  readonly statusMaxAge: number | undefined;
+  /** Seconds; undefined: as long as the session. */
+  readonly signInMaxAge: number | undefined;
+  readonly onUnknown: OnUnknown;
+  readonly onNotSubscribed: ((ctx: Context) => unknown) | undefined;
+}
+
 const CLIENT_OPTION_NAMES = ['appId', 'appSecret', 'apiBaseUrl', 'oauthBaseUrl', 'timeout', 'retry'] as const;
-const SERVICE_OPTION_NAMES = [
+export const SERVICE_OPTION_NAMES = [
+  ...CLIENT_OPTION_NAMES,
   'tokenSource',
   'tokenProvider',
   'store',
@@ -63,15 +54,17 @@ const SERVICE_OPTION_NAMES = [
   'cacheMaxEntries',
   'logger',
 ] as const;
-export const WECHAT_OPTION_NAMES: readonly string[] = [...CLIENT_OPTION_NAMES, ...SERVICE_OPTION_NAMES, ...SITE_OPTION_NAMES];
+export const SITE_OPTION_NAMES = ['callbackPath', 'publicUrl', 'onlyInWeChat', 'accountName', 'qrCodeUrl'] as const;
+export const GATE_OPTION_NAMES = ['enforce', 'scope', 'statusMaxAge', 'signInMaxAge', 'onUnknown', 'onNotSubscribed'] as const;
+export const WECHAT_OPTION_NAMES: readonly string[] = [...SERVICE_OPTION_NAMES, ...SITE_OPTION_NAMES];
+
+/** Names of 0.1 that now mean one thing each; a route given the old one is told the new. */
+const RENAMED_GATE_OPTIONS: Readonly<Record<string, string>> = { maxAge: 'signInMaxAge', statusTtl: 'statusMaxAge' };
 
 const DAY = 86_400;
+const YEAR = 366 * DAY;
 
-export function resolveServiceOptions(options: WeChatOptions): ResolvedServiceOptions {
-  if (options === null || typeof options !== 'object') {
-    throw new WeChatOptionsError('options', 'expected an object with at least appId and appSecret');
-  }
-  rejectUnknownOptions(options, WECHAT_OPTION_NAMES);
+export function resolveServiceOptions(options: ServiceOptions): ResolvedServiceOptions {
   const { tokenSource, tokenProvider, store, lock, logger } = options;
   if (tokenProvider !== undefined && typeof tokenProvider !== 'function') {
     throw new WeChatOptionsError('tokenProvider', 'expected a function that resolves with the access token');
@@ -101,6 +94,96 @@ export function resolveServiceOptions(options: WeChatOptions): ResolvedServiceOp
     batchWindow: requireSeconds('batchWindow', options.batchWindow, 0.002, 0, 1),
     cacheMaxEntries: requireCount('cacheMaxEntries', options.cacheMaxEntries, DEFAULT_CACHE_MAX_ENTRIES, 10_000_000, 1),
   });
+}
+
+export function resolveSiteOptions(options: SiteOptions): ResolvedSiteOptions {
+  const { callbackPath, publicUrl, onlyInWeChat = false, accountName = 'our Official Account', qrCodeUrl } = options;
+  if (callbackPath !== undefined && (typeof callbackPath !== 'string' || !/^\/[A-Za-z0-9\-._~/]*$/.test(callbackPath) || callbackPath.includes('//'))) {
+    throw new WeChatOptionsError('callbackPath', `expected a path such as "/wechat/callback", got ${describeValue(callbackPath)}`);
+  }
+  if (typeof onlyInWeChat !== 'boolean') throw new WeChatOptionsError('onlyInWeChat', `expected true or false, got ${describeValue(onlyInWeChat)}`);
+  if (typeof accountName !== 'string' || accountName.trim() === '' || accountName.length > 64) {
+    throw new WeChatOptionsError('accountName', 'expected the account name, 1 to 64 characters');
+  }
+  return Object.freeze({
+    callbackPath,
+    publicUrl: publicUrl === undefined ? undefined : requireOrigin(publicUrl),
+    onlyInWeChat,
+    accountName,
+    qrCodeUrl: qrCodeUrl === undefined ? undefined : requireHttpUrl('qrCodeUrl', qrCodeUrl, 'https://example.com/qr.jpg').href,
+  });
+}
+
+/** `statusTtl` is the services': answers are not kept longer, so a route cannot accept older ones. */
+export function resolveGateOptions(options: GateOptions, statusTtl: number): ResolvedGateOptions {
+  if (options === null || typeof options !== 'object') throw new WeChatOptionsError('options', 'expected an object');
+  rejectRenamed(options, ['maxAge', 'statusTtl']);
+  rejectUnknownOptions(options, GATE_OPTION_NAMES);
+  return pickGateOptions(options, statusTtl);
+}
+
+/** The one-line form's options, split into the services' and site's (`wechat`) and the route's (`gate`). */
+export function splitDropInOptions(options: Record<string, unknown>): { wechat: Record<string, unknown>; gate: GateOptions } {
+  if (options === null || typeof options !== 'object') {
+    throw new WeChatOptionsError('options', 'expected an object with at least appId and appSecret');
+  }
+  // statusTtl is the services' own here: how long answers are kept.
+  rejectRenamed(options, ['maxAge']);
+  rejectUnknownOptions(options, [...WECHAT_OPTION_NAMES, ...GATE_OPTION_NAMES]);
+  const wechat: Record<string, unknown> = {};
+  const gate: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(options)) ((GATE_OPTION_NAMES as readonly string[]).includes(name) ? gate : wechat)[name] = value;
+  return { wechat, gate };
+}
+
+/** Checks the top level of `createWeChat()`'s options. */
+export function checkWeChatOptionNames(options: unknown): void {
+  if (options === null || typeof options !== 'object') {
+    throw new WeChatOptionsError('options', 'expected an object with at least appId and appSecret');
+  }
+  rejectUnknownOptions(options, WECHAT_OPTION_NAMES);
+}
+
+function pickGateOptions(options: GateOptions, statusTtl: number): ResolvedGateOptions {
+  const { enforce = false, scope = 'snsapi_base', onUnknown = 'deny', onNotSubscribed } = options;
+  if (typeof enforce !== 'boolean') throw new WeChatOptionsError('enforce', `expected true or false, got ${describeValue(enforce)}`);
+  if (scope !== 'snsapi_base' && scope !== 'snsapi_userinfo') {
+    throw new WeChatOptionsError('scope', `expected 'snsapi_base' or 'snsapi_userinfo', got ${describeValue(scope)}`);
+  }
+  if (onUnknown !== 'deny' && onUnknown !== 'allow') {
+    throw new WeChatOptionsError('onUnknown', `expected 'deny' or 'allow', got ${describeValue(onUnknown)}`);
+  }
+  if (onNotSubscribed !== undefined && typeof onNotSubscribed !== 'function') {
+    throw new WeChatOptionsError('onNotSubscribed', 'expected a function (ctx) that answers the request');
+  }
+  if (typeof options.statusMaxAge === 'number' && options.statusMaxAge > statusTtl) {
+    throw new WeChatOptionsError('statusMaxAge', `expected at most ${statusTtl}, the statusTtl of the services: answers are not kept longer than that`);
+  }
+  return Object.freeze({
+    enforce,
+    scope,
+    statusMaxAge: options.statusMaxAge === undefined ? undefined : requireSeconds('statusMaxAge', options.statusMaxAge, 0, 0, statusTtl),
+    // Shorter than a sign-in takes, and the visitor would be sent round again as soon as they are back.
+    signInMaxAge: options.signInMaxAge === undefined ? undefined : requireSeconds('signInMaxAge', options.signInMaxAge, 0, 60, YEAR),
+    onUnknown,
+    onNotSubscribed,
+  });
+}
+
+function rejectRenamed(options: object, names: readonly string[]): void {
+  for (const old of names) {
+    const name = RENAMED_GATE_OPTIONS[old]!;
+    if (old in options) throw new WeChatOptionsError(old, `is now ${name} on a route (statusTtl alone is how long the services keep an answer)`);
+  }
+}
+
+/** `https://example.com` (a trailing slash is dropped); no path, query or fragment, since paths are added to it. */
+function requireOrigin(value: unknown): string {
+  const url = requireHttpUrl('publicUrl', value, 'https://example.com');
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    throw new WeChatOptionsError('publicUrl', 'expected an origin only, such as "https://example.com" (no path, query or fragment)');
+  }
+  return url.origin;
 }
 
 function isKeyvLike(store: unknown): store is Keyv {

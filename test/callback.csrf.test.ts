@@ -8,7 +8,7 @@ import session from 'koa-session';
 import supertest from 'supertest';
 import type { Response } from 'supertest';
 import { echoOf, expectPage, expectToWeChat } from './support/answers.js';
-import { echoState, useSite, type Visitor } from './support/site.js';
+import { echoState, DEDICATED_CALLBACK, useSite, type Visitor } from './support/site.js';
 
 const EXCHANGE = '/sns/oauth2/access_token';
 
@@ -20,7 +20,7 @@ async function attackersCallback(attacker: Visitor, nickname: string): Promise<U
 }
 
 describe('callback: an attacker\'s callback URL opened in a victim\'s browser', () => {
-  const site = useSite();
+  const site = useSite(DEDICATED_CALLBACK);
 
   it('a victim without any session gets the "cookies are required" page, and no exchange happens', async () => {
     const { emulator, visitor } = await site.start();
@@ -75,7 +75,7 @@ describe('callback: an attacker\'s callback URL opened in a victim\'s browser', 
 });
 
 describe('callback: a tampered state', () => {
-  const site = useSite();
+  const site = useSite(DEDICATED_CALLBACK);
 
   /** Each tampering of the query string, given the genuine state. */
   const tamperings: Array<{ name: string; query: (code: string, state: string) => string }> = [
@@ -113,7 +113,7 @@ describe('callback: a tampered state', () => {
 });
 
 describe('callback: a browser that blocks cookies', () => {
-  const site = useSite();
+  const site = useSite(DEDICATED_CALLBACK);
 
   it('goes gated page, WeChat, callback and gets the "cookies are required" page, never a second trip to WeChat', async () => {
     const { emulator, server, visitor } = await site.start();
@@ -133,7 +133,7 @@ describe('callback: a browser that blocks cookies', () => {
 });
 
 describe('callback: session fixation', () => {
-  const site = useSite();
+  const site = useSite(DEDICATED_CALLBACK);
 
   it('a successful callback moves the visitor to a new session id, and the id from before the callback signs nobody in', async () => {
     const store = new Map<string, unknown>();
@@ -161,16 +161,22 @@ describe('callback: session fixation', () => {
             app,
           ),
         );
+        // A page of the site that keeps something in the session before any sign-in (a planted id would be such a session).
+        app.use(async (ctx, next) => {
+          if (ctx.path === '/welcome') ctx.body = String((ctx.session!.visits = Number(ctx.session!.visits ?? 0) + 1));
+          else await next();
+        });
         app.use(wechat.routes());
         app.use(wechat.requireSubscription());
         app.use((ctx) => echoState(ctx));
       },
     });
     const browser = visitor();
+    const welcome = await browser.get('/welcome');
     const start = await browser.get('/page');
     const callback = await browser.authorize(start.headers.location!, { nickname: 'Band' });
-    const before = sessionCookies(start);
-    expect(store.has(before.id), 'the pending sign-in is in the store').to.equal(true);
+    const before = sessionCookies(welcome);
+    expect(store.has(before.id), 'the session from before sign-in is in the store').to.equal(true);
 
     const back = await browser.callback(callback);
     expect(back.status).to.equal(302);
@@ -205,7 +211,7 @@ function sessionCookies(response: Response): { id: string; header: string } {
 }
 
 describe('callback: methods other than GET', () => {
-  const site = useSite();
+  const site = useSite(DEDICATED_CALLBACK);
 
   for (const method of ['post', 'put', 'delete', 'patch'] as const) {
     it(`${method.toUpperCase()} to the callback path answers 405 with Allow: GET, HEAD, and no exchange`, async () => {

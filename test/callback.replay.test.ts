@@ -8,7 +8,7 @@ import sinon from 'sinon';
 import type { Response } from 'supertest';
 import type { Emulator } from '../lib/emulator/index.js';
 import { echoOf, expectPage, expectToWeChat } from './support/answers.js';
-import { echoState, useSite, type Visitor } from './support/site.js';
+import { echoState, DEDICATED_CALLBACK, useSite, type Visitor } from './support/site.js';
 
 const EXCHANGE = '/sns/oauth2/access_token';
 const AUTHORIZE = '/connect/oauth2/authorize';
@@ -77,7 +77,7 @@ async function browse(browser: Visitor, emulator: Emulator, path: string, wechat
 }
 
 describe('callback: the state is single-use', () => {
-  const site = useSite();
+  const site = useSite(DEDICATED_CALLBACK);
 
   it('the callback URL replayed after a successful sign-in redirects to the return path, with no second exchange', async () => {
     const { emulator, visitor } = await site.start();
@@ -128,7 +128,7 @@ describe('callback: the state is single-use', () => {
 });
 
 describe('callback: a code WeChat refuses', () => {
-  const site = useSite();
+  const site = useSite(DEDICATED_CALLBACK);
   let clock: sinon.SinonFakeTimers | undefined;
   afterEach(() => {
     clock?.restore();
@@ -191,7 +191,7 @@ describe('callback: a code WeChat refuses', () => {
 });
 
 describe('callback: the loop guard', () => {
-  const site = useSite();
+  const site = useSite(DEDICATED_CALLBACK);
 
   it('with every code refused, round after round, the callback never restarts the dance more than once in a row', async () => {
     const { emulator, visitor } = await site.start();
@@ -211,7 +211,7 @@ describe('callback: the loop guard', () => {
 });
 
 describe('callback: a refused code in a tab that another tab has signed in since', () => {
-  const site = useSite();
+  const site = useSite(DEDICATED_CALLBACK);
 
   it('goes on to its own page, signed in, without a restart or an exchange', async () => {
     const { emulator, visitor } = await site.start();
@@ -229,7 +229,7 @@ describe('callback: a refused code in a tab that another tab has signed in since
 });
 
 describe('callback: the loop guard when maxAge has run out', () => {
-  const site = useSite();
+  const site = useSite(DEDICATED_CALLBACK);
   let clock: sinon.SinonFakeTimers | undefined;
   afterEach(() => {
     clock?.restore();
@@ -241,7 +241,7 @@ describe('callback: the loop guard when maxAge has run out', () => {
     const { emulator, visitor } = await site.start({
       mount(app, wechat) {
         app.use(wechat.routes());
-        app.use(wechat.requireSubscription({ maxAge: 60 }));
+        app.use(wechat.requireSubscription({ signInMaxAge: 60 }));
         app.use((ctx) => echoState(ctx));
       },
     });
@@ -257,7 +257,7 @@ describe('callback: the loop guard when maxAge has run out', () => {
 });
 
 describe('callback: the loop guard after a success', () => {
-  const site = useSite();
+  const site = useSite(DEDICATED_CALLBACK);
 
   it('a sign-in that succeeded after its restart clears the guard: the next sign-in that fails gets its own one restart', async () => {
     const { emulator, visitor } = await site.start({
@@ -293,7 +293,7 @@ describe('callback: the loop guard after a success', () => {
 });
 
 describe('callback: WeChat calling back twice', () => {
-  const site = useSite();
+  const site = useSite(DEDICATED_CALLBACK);
 
   it('the doubleRedirect page, played as a browser does, ends on the return path signed in, with exactly one successful exchange', async () => {
     const { emulator, visitor } = await site.start();
@@ -341,7 +341,7 @@ describe('callback: WeChat calling back twice', () => {
 });
 
 describe('callback: a refused consent (no code)', () => {
-  const site = useSite();
+  const site = useSite(DEDICATED_CALLBACK);
 
   it('restarts once, then shows the sign-in-failed page, with no exchange; its Try again link signs the visitor in', async () => {
     const { emulator, visitor } = await site.start({
@@ -373,7 +373,7 @@ describe('callback: a refused consent (no code)', () => {
 });
 
 describe('callback: a pending sign-in older than 10 minutes', () => {
-  const site = useSite();
+  const site = useSite(DEDICATED_CALLBACK);
   let clock: sinon.SinonFakeTimers | undefined;
   afterEach(() => {
     clock?.restore();

@@ -8,7 +8,7 @@ import Router from '@koa/router';
 import { expect } from 'chai';
 import { WeChatApiError, WeChatUnavailableError } from '../lib/index.js';
 import { profileKey } from '../lib/store/keys.js';
-import { echoState, useSite } from './support/site.js';
+import { echoState, DEDICATED_CALLBACK, useSite } from './support/site.js';
 import { echoOf } from './support/answers.js';
 
 const mountMe = { mount: (app: import('koa'), wechat: import('../lib/index.js').WeChat) => {
@@ -32,7 +32,7 @@ async function startOddExchange(): Promise<{ url: string; close(): Promise<void>
 }
 
 describe('callback: unusable answers from WeChat at sign-in', () => {
-  const site = useSite();
+  const site = useSite(DEDICATED_CALLBACK);
 
   it('/sns/userinfo failing: a 503 page and the WeChatApiError for the app, and no identity is kept', async () => {
     const s = await site.start(mountMe);

@@ -4,13 +4,8 @@
  * (The canned-answer tests in client.*.test.ts keep what no WeChat produces: truncated JSON, wrong shapes.)
  */
 import { expect } from 'chai';
-import {
-  BATCH_LIMIT,
-  WeChatApiError,
-  WeChatClient,
-  WeChatUnavailableError,
-  type UnavailableReason,
-} from '../lib/index.js';
+import { WeChatApiError, WeChatClient, WeChatUnavailableError, type UnavailableReason } from '../lib/index.js';
+import { BATCH_LIMIT } from '../lib/client/client.js';
 import type { Emulator, FaultKind } from '../lib/emulator/index.js';
 import { authorizeAs, codeOf, useEmulator } from './support/emulator.js';
 import { HANG_TIMEOUT, rejectionOf } from './support/fixtures.js';

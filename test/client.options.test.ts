@@ -1,12 +1,7 @@
 import { inspect } from 'node:util';
 import { expect } from 'chai';
-import {
-  DEFAULT_API_BASE_URL,
-  DEFAULT_OAUTH_BASE_URL,
-  WeChatClient,
-  WeChatOptionsError,
-  type WeChatClientOptions,
-} from '../lib/index.js';
+import { WeChatClient, WeChatOptionsError, type WeChatClientOptions } from '../lib/index.js';
+import { DEFAULT_API_BASE_URL, DEFAULT_OAUTH_BASE_URL } from '../lib/client/options.js';
 import { startFakeWeChat, json } from './support/fake-wechat.js';
 import { ACCESS_TOKEN, APP_ID, APP_SECRET } from './support/fixtures.js';
 

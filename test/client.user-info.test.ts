@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { BATCH_LIMIT, WeChatApiError, WeChatArgumentError, WeChatUnavailableError } from '../lib/index.js';
+import { WeChatApiError, WeChatArgumentError, WeChatUnavailableError } from '../lib/index.js';
+import { BATCH_LIMIT } from '../lib/client/client.js';
 import { errcode, json, type Handler, type Routes } from './support/fake-wechat.js';
 import { useFakeWeChat } from './support/harness.js';
 import {

@@ -4,17 +4,11 @@
  */
 import { expect } from 'chai';
 import { Keyv } from 'keyv';
-import {
-  DEFAULT_API_BASE_URL,
-  DEFAULT_CACHE_MAX_ENTRIES,
-  DEFAULT_OAUTH_BASE_URL,
-  MemoryLock,
-  WeChatClient,
-  WeChatOptionsError,
-  createWeChat,
-  type WeChat,
-  type WeChatOptions,
-} from '../lib/index.js';
+import { WeChatClient, WeChatOptionsError, createWeChat, type WeChat, type WeChatOptions } from '../lib/index.js';
+import { DEFAULT_API_BASE_URL, DEFAULT_OAUTH_BASE_URL } from '../lib/client/options.js';
+import { DEFAULT_CACHE_MAX_ENTRIES } from '../lib/store/memory-store.js';
+import { MemoryLock } from '../lib/tokens/lock.js';
+import { createWeChatOfItsOwn } from '../lib/create-wechat.js';
 import { startEmulator } from '../lib/emulator/index.js';
 import { EMULATOR_SEED } from './support/emulator.js';
 import { APP_ID, APP_SECRET } from './support/fixtures.js';
@@ -22,10 +16,10 @@ import { leaksIn, serializations } from './support/leak-scan.js';
 
 const BASE = { appId: APP_ID, appSecret: APP_SECRET };
 
-/** Services to close after each test: a client holds connections. */
+/** Services to close after each test: a client holds connections. Each of its own, since their options differ. */
 let opened: WeChat[] = [];
 function open(options: Partial<WeChatOptions> = {}): WeChat {
-  const wechat = createWeChat({ ...BASE, ...options });
+  const wechat = createWeChatOfItsOwn({ ...BASE, ...options });
   opened.push(wechat);
   return wechat;
 }

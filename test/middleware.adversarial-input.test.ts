@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import type { Response } from 'supertest';
 import { echoOf, expectPage, expectToWeChat } from './support/answers.js';
 import { rawHead } from './support/raw-request.js';
-import { echoState, useSite, type Site, type Visitor } from './support/site.js';
+import { echoState, DEDICATED_CALLBACK, useSite, type Site, type Visitor } from './support/site.js';
 
 const EXCHANGE = '/sns/oauth2/access_token';
 
@@ -46,7 +46,7 @@ async function signInKeeping(browser: Visitor, path: string, seen: Response[]): 
 }
 
 describe('adversarial: odd callback requests', () => {
-  const site = useSite();
+  const site = useSite(DEDICATED_CALLBACK);
 
   /** A sign-in under way on /page, and WeChat's genuine callback for it. */
   async function underWay(started: Site) {
@@ -122,19 +122,19 @@ describe('adversarial: odd callback requests', () => {
 });
 
 describe('adversarial: odd gated requests', () => {
-  const site = useSite();
+  const site = useSite(DEDICATED_CALLBACK);
 
-  it('HEAD is sent to WeChat like GET; OPTIONS (a CORS preflight, which carries no cookie) passes on ungated, with no sign-in started', async () => {
+  it('REGRESSION: HEAD is sent to WeChat like GET; OPTIONS (a CORS preflight, which carries no cookie) gets a bare 401, never the route, and starts no sign-in', async () => {
     const started = await site.start();
     const browser = started.visitor();
     const head = await browser.agent.head('/page').set('Accept', 'text/html').redirects(0);
     expect(head.status).to.equal(302);
     expect(head.headers.location).to.match(new RegExp(`^${started.emulator.url}/connect/oauth2/authorize\\?`));
     const options = await browser.agent.options('/page').set('Accept', 'text/html').redirects(0);
-    expect(options.status, 'the next handler answered').to.equal(200);
+    expect(options.status, 'the route did not answer').to.equal(401);
+    expect(options.text).to.include('data-error="wechat_auth_required"');
     expect(options.headers.location).to.equal(undefined);
     expect(options.headers['set-cookie'], 'no sign-in started').to.equal(undefined);
-    expect(echoOf(options).openid, 'nobody is known on a preflight').to.equal(undefined);
   });
 
   it('invalid UTF-8 and non-ASCII in the path and query: sent to WeChat, and back to exactly that path', async () => {
@@ -181,7 +181,7 @@ describe('adversarial: odd gated requests', () => {
 });
 
 describe('adversarial: header injection and foreign hosts', () => {
-  const site = useSite();
+  const site = useSite(DEDICATED_CALLBACK);
 
   it('CR/LF encoded in the gated URL stays encoded in Location, and sets no header of its own', async () => {
     const started = await site.start();
@@ -209,7 +209,7 @@ describe('adversarial: header injection and foreign hosts', () => {
 });
 
 describe('adversarial: markup from a request never reaches a page unescaped', () => {
-  const site = useSite();
+  const site = useSite(DEDICATED_CALLBACK);
 
   it('the Try again link of a path with quotes and tags is escaped, and leads back to exactly that path', async () => {
     const started = await site.start({

@@ -213,13 +213,13 @@ describe('contract: the drop-in requireSubscription()', () => {
     return gate;
   }
 
-  it('serves its own callback and gates every path', async () => {
+  it('gates every path, and WeChat returns the visitor to the gated URL itself, which it completes', async () => {
     const { mount } = mountDropIn();
     const s = await site.start({ mount });
     const browser = s.visitor();
     const first = await browser.get('/anything');
     expect(first.status).to.equal(302);
-    expect(new URL(first.headers.location!).searchParams.get('redirect_uri')).to.equal(`${s.url}/wechat/callback`);
+    expect(new URL(first.headers.location!).searchParams.get('redirect_uri')).to.equal(`${s.url}/anything`);
     const { page, returnTo } = await browser.signIn('/deep/path?q=1', { nickname: 'Band' });
     expect(returnTo).to.equal('/deep/path?q=1');
     expect(echoOf(page)).to.include({ path: '/deep/path', isConcern: true });
@@ -233,7 +233,7 @@ describe('contract: the drop-in requireSubscription()', () => {
     const { page } = await browser.signIn('/page', { nickname: 'Band' });
     const { openid } = echoOf(page);
     const services = holder.gate!.wechat;
-    expect(services.site.callbackPath).to.equal('/wechat/callback');
+    expect(services.site.callbackPath, 'no dedicated callback path by default').to.equal(undefined);
     expect(await services.tokens.get()).to.be.a('string');
     expect((await services.subscriptions.status(openid)).subscribed).to.equal(true);
     // An unfollow push recorded through .wechat is what the gate sees next.
@@ -255,7 +255,7 @@ describe('contract: the drop-in requireSubscription()', () => {
       ['statusTTL', 'statusTtl'],
       ['callbackPth', 'callbackPath'],
       ['onlyInWechat', 'onlyInWeChat'],
-      ['maxage', 'maxAge'],
+      ['signinMaxAge', 'signInMaxAge'],
     ];
     for (const [typo, meant] of typos) {
       const error = expectOptionsError(() => dropIn({ ...OFFLINE, [typo]: true }), typo);
@@ -286,7 +286,7 @@ describe('contract: the drop-in requireSubscription()', () => {
       expectOptionsError(() => dropIn({ ...OFFLINE, [name]: value }), name);
     }
     // The bounds themselves are accepted.
-    expect(() => dropIn({ ...OFFLINE, maxAge: 60, callbackPath: '/wx/cb', publicUrl: 'https://example.com', qrCodeUrl: 'https://example.com/qr.png' })).not.to.throw();
+    expect(() => dropIn({ ...OFFLINE, signInMaxAge: 60, callbackPath: '/wx/cb', publicUrl: 'https://example.com', qrCodeUrl: 'https://example.com/qr.png' })).not.to.throw();
   });
 
   it('the split form refuses the same: gate options on wechat.requireSubscription(), site options on createWeChat()', () => {

@@ -48,7 +48,7 @@ describe('middleware: an openid WeChat disowns (40003)', () => {
     const first = await moved.get('/page', { Cookie: cookie });
     expectToWeChat(first, after.emulator);
     const json = await moved.get('/page', { Cookie: cookie, Accept: 'application/json' });
-    expect(json.status).to.equal(401);
+    expect(json.status, json.text).to.equal(401);
     expect((json.body as { error: string }).error).to.equal('wechat_auth_required');
 
     const { page } = await moved.signIn('/page', { nickname: 'Band' });

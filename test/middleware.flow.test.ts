@@ -10,7 +10,7 @@ import sinon from 'sinon';
 import { WeChatOptionsError, type GateOptions, type WeChat } from '../lib/index.js';
 import type { Emulator } from '../lib/emulator/index.js';
 import { wechatCalls } from './support/services.js';
-import { echoState, useSite, type Visitor } from './support/site.js';
+import { DEDICATED_CALLBACK, echoState, useSite, type Visitor } from './support/site.js';
 import { echoOf, type Echo } from './support/answers.js';
 
 const EXCHANGE = '/sns/oauth2/access_token';
@@ -53,22 +53,25 @@ describe('gate: the redirect to WeChat', () => {
     const location = response.headers.location!;
     const state = new URL(location).searchParams.get('state')!;
     expect(state).to.match(/^[A-Za-z0-9]{32,}$/);
-    const callback = encodeURIComponent(`${s.url}/wechat/callback`);
+    // No dedicated callback path: WeChat returns the visitor to the gated URL itself.
+    const callback = encodeURIComponent(`${s.url}/page?x=1`);
     expect(location).to.equal(
       `${s.emulator.url}/connect/oauth2/authorize?appid=${s.emulator.appId}&redirect_uri=${callback}` +
         `&response_type=code&scope=snsapi_base&state=${state}&connect_redirect=1#wechat_redirect`,
     );
   });
 
-  it('makes a new state of 32+ letters and digits for every request (200 requests, all distinct)', async () => {
+  it('makes a new state of 32+ letters and digits for every browser (100 at once, all distinct), and offers the one under way again in the same browser', async () => {
     const s = await site.start();
-    const sameBrowser = s.visitor();
-    const responses = [];
-    for (let index = 0; index < 100; index++) responses.push(await sameBrowser.get('/page'));
-    responses.push(...(await Promise.all(Array.from({ length: 100 }, () => s.visitor().get('/page')))));
-    const states = responses.map((response) => new URL(response.headers.location!).searchParams.get('state')!);
+    const stateOf = (response: { headers: Record<string, string | undefined> }) => new URL(response.headers.location!).searchParams.get('state')!;
+    const responses = await Promise.all(Array.from({ length: 100 }, () => s.visitor().get('/page')));
+    const states = responses.map(stateOf);
     for (const state of states) expect(state).to.match(/^[A-Za-z0-9]{32,}$/);
-    expect(new Set(states).size).to.equal(200);
+    expect(new Set(states).size).to.equal(100);
+    // WeChat returns to the URL that sent the visitor, so one state under way serves every page of this browser.
+    const sameBrowser = s.visitor();
+    const first = stateOf(await sameBrowser.get('/page?n=1'));
+    for (const path of ['/page?n=1', '/other', '/page?n=2']) expect(stateOf(await sameBrowser.get(path)), path).to.equal(first);
   });
 
   it('asks for scope=snsapi_userinfo on a snsapi_userinfo route, and snsapi_base elsewhere', async () => {
@@ -82,6 +85,18 @@ describe('gate: the redirect to WeChat', () => {
 
 describe('gate: the redirect_uri', () => {
   const site = useSite();
+
+  it('is the gated URL itself, without WeChat\'s own code and state, on publicUrl when given', async () => {
+    const plain = await site.start();
+    expect(redirectUriOf(await plain.visitor().get('/a/b?x=%41&code=1&y'))).to.equal(`${plain.url}/a/b?x=%41&y`);
+    const behindProxy = await site.start({ wechat: { publicUrl: 'https://wx.example.com' }, proxy: true });
+    const headers = { 'X-Forwarded-Host': 'other.example' };
+    expect(redirectUriOf(await behindProxy.visitor().get('/page?q=1', headers))).to.equal('https://wx.example.com/page?q=1');
+  });
+});
+
+describe('gate: the redirect_uri of a dedicated callback path', () => {
+  const site = useSite(DEDICATED_CALLBACK);
   const forwarded = { 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'example.com' };
   const spoofedOrigin = { Origin: 'https://evil.example' };
 
@@ -279,8 +294,8 @@ describe('gate: the status TTL (fake Date)', () => {
     expect(s.emulator.calls(EXCHANGE)).to.equal(1);
   });
 
-  it('a per-route statusTtl shorter than the global one re-checks sooner, on that route only', async () => {
-    const s = await site.start({ wechat: { statusTtl: 300 }, mount: gatedRoutes({ '/page': {}, '/fresh': { statusTtl: 10 } }) });
+  it('a per-route statusMaxAge shorter than the global one re-checks sooner, on that route only', async () => {
+    const s = await site.start({ wechat: { statusTtl: 300 }, mount: gatedRoutes({ '/page': {}, '/fresh': { statusMaxAge: 10 } }) });
     const browser = s.visitor();
     await browser.signIn('/page', { nickname: 'Band' });
     expect(userInfoCalls(s.emulator)).to.equal(1);
@@ -298,16 +313,16 @@ describe('gate: the status TTL (fake Date)', () => {
     expect(userInfoCalls(s.emulator), '/fresh at 22 s').to.equal(3);
   });
 
-  it('refuses at construction a per-route statusTtl longer than the global one', async () => {
+  it('refuses at construction a per-route statusMaxAge longer than the global one', async () => {
     const s = await site.start({ wechat: { statusTtl: 300 } });
-    expect(() => s.wechat.requireSubscription({ statusTtl: 300 })).not.to.throw();
-    expect(() => s.wechat.requireSubscription({ statusTtl: 301 }))
-      .to.throw(WeChatOptionsError, 'at most 300, the statusTtl of createWeChat')
-      .with.property('option', 'statusTtl');
+    expect(() => s.wechat.requireSubscription({ statusMaxAge: 300 })).not.to.throw();
+    expect(() => s.wechat.requireSubscription({ statusMaxAge: 301 }))
+      .to.throw(WeChatOptionsError, 'at most 300, the statusTtl of the services')
+      .with.property('option', 'statusMaxAge');
   });
 });
 
-describe('gate: maxAge (fake Date)', () => {
+describe('gate: signInMaxAge (fake Date)', () => {
   const site = useSite();
   let clock: sinon.SinonFakeTimers;
   beforeEach(() => {
@@ -315,8 +330,8 @@ describe('gate: maxAge (fake Date)', () => {
   });
   afterEach(() => clock.restore());
 
-  it('re-authorizes silently after maxAge seconds (302 to WeChat and back to the page), and not before', async () => {
-    const s = await site.start({ mount: gatedRoutes({ '/page': { maxAge: 120 }, '/other': {} }) });
+  it('re-authorizes silently after signInMaxAge seconds (302 to WeChat and back to the page), and not before', async () => {
+    const s = await site.start({ mount: gatedRoutes({ '/page': { signInMaxAge: 120 }, '/other': {} }) });
     const browser = s.visitor();
     const { page } = await browser.signIn('/page?x=1', { nickname: 'Band' });
     clock.tick(119_000);

@@ -7,7 +7,7 @@
  */
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { expect } from 'chai';
-import { MAX_RETURN_TO_LENGTH, safeReturnTo } from '../lib/koa/return-to.js';
+import { MAX_RETURN_TO_LENGTH, safeReturnTo } from '../lib/sign-in/return-to.js';
 import { useSite, type Site } from './support/site.js';
 
 const SITE = 'https://site.example';

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { Keyv } from 'keyv';
 import sinon from 'sinon';
-import { createMemoryStore } from '../lib/index.js';
+import { createMemoryStore } from '../lib/store/memory-store.js';
 import { useWeChat } from './support/services.js';
 import { leaksIn } from './support/leak-scan.js';
 

@@ -6,7 +6,8 @@
  */
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { createMemoryStore, type SubscribedUserInfo, type WeChat } from '../lib/index.js';
+import { type SubscribedUserInfo, type WeChat } from '../lib/index.js';
+import { createMemoryStore } from '../lib/store/memory-store.js';
 import type { Emulator, EmulatorUser } from '../lib/emulator/index.js';
 import { subscriptionKey } from '../lib/store/keys.js';
 import { followerInfo } from './support/fixtures.js';

@@ -4,7 +4,8 @@
  */
 import { expect } from 'chai';
 import { Keyv } from 'keyv';
-import { MemoryLock, WeChatApiError, WeChatStatusUnknownError } from '../lib/index.js';
+import { WeChatApiError, WeChatStatusUnknownError } from '../lib/index.js';
+import { MemoryLock } from '../lib/tokens/lock.js';
 import { rejectionOf } from './support/fixtures.js';
 import { createUsers, useWeChat, wechatCalls } from './support/services.js';
 import { startTapProxy, type TapProxy } from './support/tap-proxy.js';

@@ -5,7 +5,8 @@
 import { expect } from 'chai';
 import { Keyv } from 'keyv';
 import sinon from 'sinon';
-import { MemoryLock, type TokenLock } from '../lib/index.js';
+import { type TokenLock } from '../lib/index.js';
+import { MemoryLock } from '../lib/tokens/lock.js';
 import { rejectionOf } from './support/fixtures.js';
 import { eventually } from './support/eventually.js';
 import { createUsers, useWeChat, wechatCalls } from './support/services.js';

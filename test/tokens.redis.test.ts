@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import KeyvRedis from '@keyv/redis';
 import { expect } from 'chai';
 import { Keyv } from 'keyv';
-import { MemoryLock, type WeChat } from '../lib/index.js';
+import { type WeChat } from '../lib/index.js';
+import { MemoryLock } from '../lib/tokens/lock.js';
 import { REDIS_URL, requireRedis } from './support/redis.js';
 import { useWeChat } from './support/services.js';
 

@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { Keyv } from 'keyv';
 import sinon from 'sinon';
-import { MemoryLock } from '../lib/index.js';
+import { MemoryLock } from '../lib/tokens/lock.js';
 import type { TokenSource } from '../lib/tokens/fetched-tokens.js';
 import { startEmulator } from '../lib/emulator/index.js';
 import { useWeChat } from './support/services.js';

@@ -1,99 +1,125 @@
 /**
- * `requireSubscription()` for a route: knows the visitor from the session or sends them through WeChat, then
- * asks the shared subscription service and puts `openid`, `isConcern` and `wechatUser` on `ctx.state`.
+ * `requireSubscription()` for a route, or a whole app: completes WeChat's return to the gated URL, knows the
+ * visitor from the session or sends them through WeChat, then asks the shared subscription service and puts
+ * `openid`, `isConcern`, `snapshotUser` and `wechatUser` on `ctx.state`. Every method is gated, OPTIONS and
+ * HEAD included: nothing reaches the route without a checked identity.
  */
 import type { Context, Middleware, Next } from 'koa';
-import { WeChatApiError, WeChatError, WeChatSetupError, WeChatStatusUnknownError } from '../errors.js';
+import { WeChatApiError, WeChatError, WeChatStatusUnknownError } from '../errors.js';
+import type { ResolvedGateOptions } from '../options.js';
+import type { GatedRequest } from '../sign-in/decide.js';
+import type { WeChatIdentity } from '../sign-in/record.js';
+import { safeReturnTo } from '../sign-in/return-to.js';
 import type { SubscriptionStatus } from '../subscriptions/subscriptions.js';
+import type { WeChatUser } from '../types.js';
 import { html } from '../util/html.js';
-import type { ResolvedGateOptions } from './options.js';
 import { ANSWERS, answer, answerUnavailable } from './pages.js';
-import { inWeChat, wantsJson } from './request.js';
-import { safeReturnTo } from './return-to.js';
-import { readSession, sessionOf, usableIdentity, type SessionHolder, type WeChatIdentity, type WeChatSessionData } from './session.js';
-import { beginSignIn, redirectNoStore } from './sign-in.js';
+import { pendingFor } from './sign-in-cookies.js';
+import { browserPath, cleanPath, inWeChat, isRead, signInReturn, wantsJson } from './request.js';
+import { SignInFlow } from './sign-in-flow.js';
 import type { SiteServices } from './site-services.js';
-import type { WeChatUser } from './visitor.js';
 
-export function createGate(services: SiteServices, gate: ResolvedGateOptions): Middleware {
+export function createGate(site: SiteServices, gate: ResolvedGateOptions): Middleware {
+  const { services } = site;
   return async function requireSubscription(ctx: Context, next: Next): Promise<void> {
-    // A CORS preflight carries no cookie and is not the request itself: gating it would break credentialed calls.
-    if (ctx.method === 'OPTIONS') {
-      await next();
-      return;
-    }
-    // Gating WeChat's callback would send it to WeChat again, for ever.
-    if (ctx.path === services.site.callbackPath) {
-      throw new WeChatSetupError('requireSubscription() received WeChat\'s callback: mount wechat.routes() before it, as in `app.use(wechat.routes())`.');
-    }
-    const session = sessionOf(ctx);
-    if (services.site.onlyInWeChat && !inWeChat(ctx)) return answer(ctx, ANSWERS.openInWeChat);
-    const now = Date.now();
-    const data = readSession(session, now);
-    const identity = usableIdentity(data, gate.scope, gate.maxAge, now);
-    if (identity === undefined) return askToSignIn(ctx, services, gate, session, data, now);
+    if (await servedSignInReturn(ctx, site)) return;
+    const flow = new SignInFlow(ctx, site);
+    if (site.site.onlyInWeChat && !inWeChat(ctx)) return answer(ctx, ANSWERS.openInWeChat);
+    const request = gatedRequest(ctx, gate);
+    const identity = flow.gate(request);
+    if (identity === undefined) return;
 
     let status: SubscriptionStatus;
     try {
-      status = await services.subscriptions.status(identity.openid, { snapshotUser: identity.snapshotUser === true, maxAge: gate.statusTtl });
+      status = await services.subscriptions.status(identity.openid, { snapshotUser: identity.snapshotUser === true, maxAge: gate.statusMaxAge });
     } catch (error) {
       if (!(error instanceof WeChatError)) throw error;
-      if (isDisowned(error) && data.disowned !== identity.openid) {
-        // WeChat says the openid is not this account's (40003): a session from another AppID, or a test user the
-        // emulator no longer has. Sign in again, once: if WeChat's sign-in gives the same openid back, the
-        // authorization and the API disagree (a setup problem), and the visitor gets the page below, not a loop.
-        const rest: WeChatSessionData = { ...data, identity: undefined, disowned: identity.openid };
-        return askToSignIn(ctx, services, gate, session, rest, now);
-      }
+      if (isDisowned(error) && flow.disowned(identity.openid, request)) return;
       // Never a silent `false`: either the visitor is told WeChat could not say, or the route decides with `undefined`.
       if (gate.onUnknown === 'deny') return answerUnavailable(ctx, error);
       ctx.app.emit('error', error, ctx);
-      ctx.state.openid = identity.openid;
-      ctx.state.isConcern = undefined;
-      ctx.state.wechatUser = undefined;
+      setState(ctx, identity, undefined, undefined);
       await next();
       return;
     }
-
-    ctx.state.openid = identity.openid;
-    ctx.state.isConcern = status.subscribed;
-    ctx.state.wechatUser = await visitorOf(services, identity, status);
+    setState(ctx, identity, status.subscribed, await visitorOf(site, identity, status));
     if (gate.enforce && !status.subscribed) {
       if (gate.onNotSubscribed !== undefined) {
         await gate.onNotSubscribed(ctx);
         return;
       }
-      return answer(ctx, ANSWERS.notSubscribed, { extra: followPrompt(services) });
+      return answer(ctx, ANSWERS.notSubscribed, { extra: followPrompt(site) });
     }
     await next();
   };
 }
 
 /**
- * No usable identity. A page is sent through WeChat at once; an API call gets 401 with the URL to send the
- * browser to, since a script cannot follow a redirect to WeChat. A form post is never redirected (its body
- * would be lost): it is told to sign in, and comes back to the home page.
+ * `routes()`: the dedicated callback path, for a site that has one. Without one, WeChat returns to the gated
+ * URL, and this passes every request on.
  */
-function askToSignIn(ctx: Context, services: SiteServices, gate: ResolvedGateOptions, session: SessionHolder, data: WeChatSessionData, now: number): void {
-  const isRead = ctx.method === 'GET' || ctx.method === 'HEAD';
-  const returnTo = isRead ? safeReturnTo(ctx.originalUrl) : '/';
-  const authorizeUrl = beginSignIn(ctx, services, session, data, { returnTo, scope: gate.scope }, now);
-  if (isRead && !wantsJson(ctx)) return redirectNoStore(ctx, authorizeUrl);
-  answer(ctx, ANSWERS.signInRequired, { json: { authorizeUrl }, action: { href: authorizeUrl, label: '微信登录 · Sign in with WeChat' } });
+export function createCallbackRoute(site: SiteServices): Middleware {
+  return async function wechatRoutes(ctx: Context, next: Next): Promise<void> {
+    if (!(await servedSignInReturn(ctx, site))) await next();
+  };
+}
+
+/** WeChat's return, if this request is one: completed here, then the visitor goes to a clean URL. */
+async function servedSignInReturn(ctx: Context, site: SiteServices): Promise<boolean> {
+  const { callbackPath } = site.site;
+  const back = signInReturn(ctx);
+  if (callbackPath !== undefined) {
+    // Only the dedicated path is WeChat's return: a gated URL's own `code` and `state` are the site's.
+    if (browserPath(ctx) !== callbackPath) return false;
+    if (!isRead(ctx)) {
+      ctx.set('Allow', 'GET, HEAD');
+      ctx.status = 405;
+      return true;
+    }
+    await new SignInFlow(ctx, site).complete(back?.state ?? '', back?.code, '/');
+    return true;
+  }
+  // Without a code, a state is WeChat's only when this browser has that sign-in under way (a refusal).
+  if (back === undefined || !isRead(ctx) || (back.code === undefined && pendingFor(ctx, back.state, Date.now(), safeReturnTo(cleanPath(ctx))) === undefined)) return false;
+  await new SignInFlow(ctx, site).complete(back.state, back.code, cleanPath(ctx));
+  return true;
+}
+
+/**
+ * A page is sent through WeChat at once; anything else gets 401 with the URL to send the browser to, since a
+ * script cannot follow a redirect to WeChat, and a form's body would be lost. A form comes back to `/`. A CORS
+ * preflight is answered 401 too: it carries no cookie, and a preflight let through would reach the route
+ * unchecked. A CORS middleware mounted before the gate answers preflights.
+ */
+function gatedRequest(ctx: Context, gate: ResolvedGateOptions): Omit<GatedRequest, 'pending' | 'justCompleted'> {
+  const read = isRead(ctx);
+  return {
+    scope: gate.scope,
+    signInMaxAge: gate.signInMaxAge,
+    respond: ctx.method === 'OPTIONS' ? 'deny' : read && !wantsJson(ctx) ? 'redirect' : 'challenge',
+    returnTo: read ? safeReturnTo(cleanPath(ctx)) : '/',
+  };
+}
+
+function setState(ctx: Context, identity: WeChatIdentity, isConcern: boolean | undefined, wechatUser: WeChatUser | undefined): void {
+  ctx.state.openid = identity.openid;
+  ctx.state.isConcern = isConcern;
+  ctx.state.snapshotUser = identity.snapshotUser === true;
+  ctx.state.wechatUser = wechatUser;
 }
 
 function isDisowned(error: WeChatError): boolean {
   return error instanceof WeChatStatusUnknownError && error.cause instanceof WeChatApiError && error.cause.category === 'openid';
 }
 
-async function visitorOf(services: SiteServices, identity: WeChatIdentity, status: SubscriptionStatus): Promise<WeChatUser> {
+async function visitorOf({ services }: SiteServices, identity: WeChatIdentity, status: SubscriptionStatus): Promise<WeChatUser> {
   if (identity.scope !== 'snsapi_userinfo' || identity.snapshotUser === true) return status.user;
   const profile = await services.profiles.load(identity.openid);
-  return profile === undefined ? status.user : { ...status.user, ...profile, openid: identity.openid, subscribe: status.user.subscribe } as WeChatUser;
+  return profile === undefined ? status.user : ({ ...status.user, ...profile, openid: identity.openid, subscribe: status.user.subscribe } as WeChatUser);
 }
 
-function followPrompt(services: SiteServices) {
-  const { accountName, qrCodeUrl } = services.site;
+function followPrompt({ site }: SiteServices) {
+  const { accountName, qrCodeUrl } = site;
   return html`<p>长按识别二维码关注「${accountName}」，然后刷新此页。</p>
 <p class="en">Follow ${accountName} (long-press the QR code in WeChat), then reload this page.</p>
 ${qrCodeUrl === undefined ? '' : html`<img class="qr" src="${qrCodeUrl}" alt="QR code of ${accountName}">`}`;

@@ -1,29 +1,30 @@
-/** The Koa face of the shared services: `routes()` for the callback, `requireSubscription()` for any route. */
+/** The Koa face of one AppID's services: `routes()` for the dedicated callback path, `requireSubscription()` for any route. */
 import type { Middleware } from 'koa';
-import { createCallback } from './callback.js';
-import { createGate } from './gate.js';
-import { GATE_OPTION_NAMES, resolveGateOptions, type GateOptions } from './options.js';
+import { resolveGateOptions } from '../options.js';
+import type { GateOptions } from '../types.js';
+import { createCallbackRoute, createGate } from './gate.js';
 import type { SiteServices } from './site-services.js';
-import { rejectUnknownOptions } from '../util/option-checks.js';
 
 export interface WeChatSite {
-  /** The endpoints the site must serve, today the OAuth callback (`callbackPath`). Mount it before the gated routes. */
+  /**
+   * The endpoints the site serves at paths of its own: today the dedicated `callbackPath`, when one is set.
+   * Mount it with `app.use`, before the gated routes. Without a `callbackPath` it passes every request on.
+   */
   routes(): Middleware;
   /**
    * Middleware that knows the visitor and whether they follow, for a route or the whole app: it sets
-   * `ctx.state.openid`, `ctx.state.isConcern` and `ctx.state.wechatUser`. Every route shares one token and one cache.
+   * `ctx.state.openid`, `ctx.state.isConcern`, `ctx.state.snapshotUser` and `ctx.state.wechatUser`. It needs
+   * nothing else mounted: WeChat returns the visitor to the gated URL, which it completes. Every route shares
+   * one token and one cache.
    * @throws {WeChatOptionsError} when an option is wrong.
    */
   requireSubscription(options?: GateOptions): Middleware;
 }
 
-export function createSite(services: SiteServices): WeChatSite {
-  const callback = createCallback(services);
+export function createSite(site: SiteServices): WeChatSite {
+  const routes = createCallbackRoute(site);
   return {
-    routes: () => callback,
-    requireSubscription(options: GateOptions = {}) {
-      rejectUnknownOptions(options ?? {}, GATE_OPTION_NAMES);
-      return createGate(services, resolveGateOptions(options, services.statusTtl));
-    },
+    routes: () => routes,
+    requireSubscription: (options: GateOptions = {}) => createGate(site, resolveGateOptions(options, site.services.options.statusTtl)),
   };
 }

@@ -12,3 +12,6 @@ export const subscriptionKey = (appId: string, openid: string): string => `${PRE
 
 /** The `/sns/userinfo` profile (nickname, avatar) of a visitor who signed in with `snsapi_userinfo`. */
 export const profileKey = (appId: string, openid: string): string => `${PREFIX}:${appId}:profile:${openid}`;
+
+/** A code exchange's grant (openid and scope), kept for the code's life; `id` is a hash of the state and code. */
+export const grantKey = (appId: string, id: string): string => `${PREFIX}:${appId}:grant:${id}`;

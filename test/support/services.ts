@@ -1,5 +1,6 @@
 /** A fresh emulator and `createWeChat` services aimed at it, per test; all closed after the test. */
 import { createWeChat, type WeChat, type WeChatOptions } from '../../lib/index.js';
+import { createWeChatOfItsOwn } from '../../lib/create-wechat.js';
 import { startEmulator, type Emulator, type EmulatorOptions, type EmulatorUser } from '../../lib/emulator/index.js';
 import { EMULATOR_SEED } from './emulator.js';
 import { FAST_FAILING } from './fixtures.js';
@@ -21,9 +22,10 @@ export function useWeChat(): ServicesHarness {
     emulator = undefined;
     services = [];
   });
+  // The first services are the site's; each `another()` has its own, as another process would.
   const create = (options: Partial<WeChatOptions> = {}): WeChat => {
     if (emulator === undefined) throw new Error('call start() first');
-    const wechat = createWeChat(optionsFor(emulator, options));
+    const wechat = (services.length === 0 ? createWeChat : createWeChatOfItsOwn)(optionsFor(emulator, options));
     services.push(wechat);
     return wechat;
   };

@@ -9,6 +9,7 @@ import session from 'koa-session';
 import supertest from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
 import { createWeChat, type WeChat, type WeChatOptions } from '../../lib/index.js';
+import { createWeChatOfItsOwn } from '../../lib/create-wechat.js';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../lib/emulator/index.js';
 import { EMULATOR_SEED } from './emulator.js';
 import { optionsFor } from './services.js';
@@ -47,21 +48,29 @@ export interface Site {
   visitor: () => Visitor;
 }
 
-/** Call inside a `describe`: registers the `afterEach` that closes what `start` opened. */
-export function useSite(): { start(options?: SiteOptions): Promise<Site> } {
+/**
+ * The dedicated callback path of sites whose OAuth setup wants one. Suites of the callback endpoint itself run
+ * with it; without it, WeChat returns to the gated URL.
+ */
+export const DEDICATED_CALLBACK: SiteOptions = { wechat: { callbackPath: '/wechat/callback' } };
+
+/** Call inside a `describe`: registers the `afterEach` that closes what `start` opened. `defaults` apply to every start. */
+export function useSite(defaults: SiteOptions = {}): { start(options?: SiteOptions): Promise<Site> } {
   const opened: Array<() => Promise<void>> = [];
   afterEach(async () => {
     for (const close of opened.splice(0).reverse()) await close();
   });
   return {
-    async start(options = {}) {
+    async start(given = {}) {
+      const options: SiteOptions = { ...defaults, ...given, wechat: { ...defaults.wechat, ...given.wechat } };
       let emulator = options.on;
       if (emulator === undefined) {
         const started = await startEmulator({ seed: EMULATOR_SEED, ...options.emulator });
         opened.push(() => started.close());
         emulator = started;
       }
-      const wechat = createWeChat(optionsFor(emulator, options.wechat));
+      // A second site on one emulator plays another process: services of its own, outside this process's registry.
+      const wechat = (options.on === undefined ? createWeChat : createWeChatOfItsOwn)(optionsFor(emulator, options.wechat));
       opened.push(() => wechat.close());
       const app = new Koa();
       app.proxy = options.proxy ?? false;

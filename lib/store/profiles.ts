@@ -3,9 +3,11 @@
  * kept in the shared store: the session holds the identity only, and the OAuth token is not kept at all.
  */
 import type { SnsUserInfo } from '../client/types.js';
-import type { CacheStore } from '../store/cache-store.js';
-import { profileKey } from '../store/keys.js';
-import type { VisitorProfile } from './visitor.js';
+import type { CacheStore } from './cache-store.js';
+import { profileKey } from './keys.js';
+
+/** The part of `/sns/userinfo` that is kept (in the store, not the session) for `snsapi_userinfo` routes. */
+export type VisitorProfile = Pick<SnsUserInfo, 'nickname' | 'headimgurl'> & { unionid?: string };
 
 /** Without `maxAge`, a profile is kept 30 days, as long as WeChat's refresh token lives. */
 const DEFAULT_LIFETIME_MS = 30 * 86_400_000;

@@ -1,0 +1,129 @@
+/**
+ * One request's view of the sign-in flow (as koa-session's `ContextSession` is of the session): it reads the
+ * record and the sign-ins under way off the request once, asks the pure decisions of `lib/sign-in` what to do,
+ * and carries the step out: a redirect, a 401, a page, or the identity for the gate to go on with.
+ */
+import type { Context } from 'koa';
+import { WeChatError } from '../errors.js';
+import {
+  decideCallback,
+  decideDisowned,
+  decideGatedRequest,
+  decideGrant,
+  type Answering,
+  type GatedRequest,
+} from '../sign-in/decide.js';
+import type { SignInRecord, WeChatIdentity } from '../sign-in/record.js';
+import { newState } from '../sign-in/state.js';
+import { ANSWERS, answer, answerUnavailable } from './pages.js';
+import { clearSignedInMark, forgetPending, markSignedIn, pendingFor, pendingSignIns, rememberPending, signedInMark } from './sign-in-cookies.js';
+import { cleanPath, returnPath, returnUrl } from './request.js';
+import { safeReturnTo } from '../sign-in/return-to.js';
+import { readSessionRecord, regenerate, sessionOf, writeSessionRecord, type SessionHolder } from './session.js';
+import type { SiteServices } from './site-services.js';
+
+export class SignInFlow {
+  readonly #ctx: Context;
+  readonly #site: SiteServices;
+  readonly #session: SessionHolder;
+  readonly #now = Date.now();
+  #record: SignInRecord;
+
+  constructor(ctx: Context, site: SiteServices) {
+    this.#ctx = ctx;
+    this.#site = site;
+    this.#session = sessionOf(ctx);
+    this.#record = readSessionRecord(this.#session, this.#now);
+  }
+
+  get record(): SignInRecord {
+    return this.#record;
+  }
+
+  /** A gated request: the identity to go on with, or undefined once the visitor has been answered. */
+  gate(request: Omit<GatedRequest, 'pending' | 'justCompleted'>): WeChatIdentity | undefined {
+    const step = decideGatedRequest(this.#record, this.#withPending(request), this.#now, newState);
+    if (step.action === 'proceed') return step.identity;
+    this.#carry(step);
+    return undefined;
+  }
+
+  /** WeChat disowned the signed-in openid: sign in again, once. False when it was this openid again. */
+  disowned(openid: string, request: Omit<GatedRequest, 'pending' | 'justCompleted'>): boolean {
+    const step = decideDisowned(this.#record, openid, this.#withPending(request), this.#now, newState);
+    if (step === undefined) return false;
+    this.#carry(step);
+    return true;
+  }
+
+  /** WeChat's return with `state` and `code`, on a gated URL or the dedicated callback path. */
+  async complete(state: string, code: string | undefined, fallback: string): Promise<void> {
+    const ctx = this.#ctx;
+    const pending = pendingFor(ctx, state, this.#now, safeReturnTo(cleanPath(ctx)));
+    const step = decideCallback(this.#record, { state, code, pending, fallback, cookiesSent: ctx.get('Cookie') !== '', atPage: this.#site.site.callbackPath === undefined }, this.#now, newState);
+    if (step.action !== 'exchange') {
+      this.#carry(step);
+      return;
+    }
+    // Single use: the state's cookie goes with this answer, whatever the exchange does.
+    forgetPending(ctx, step.pending.state);
+    let outcome;
+    try {
+      outcome = await this.#site.services.exchanges.exchange(step.pending.state, step.code, step.pending.scope);
+    } catch (error) {
+      if (error instanceof WeChatError) return answerUnavailable(ctx, error);
+      throw error;
+    }
+    const next = decideGrant(this.#record, step.pending, outcome, this.#now, newState);
+    if (next.action === 'continue' && next.record.identity !== this.#record.identity) {
+      this.#save(next.record);
+      markSignedIn(ctx, step.pending.state);
+      // A new session for the signed-in visitor, so that a session id planted before sign-in is not the one signed in.
+      await regenerate(this.#session);
+    }
+    this.#carry(next);
+  }
+
+  #carry(step: Answering): void {
+    const ctx = this.#ctx;
+    switch (step.action) {
+      case 'sign-in': {
+        this.#save(step.record);
+        if (step.isNew) rememberPending(ctx, step.pending, this.#now, returnPath(ctx, this.#site.site));
+        const authorizeUrl = this.#site.services.client.authorizeUrl({ redirectUri: returnUrl(ctx, this.#site.site), state: step.pending.state, scope: step.pending.scope });
+        if (step.respond === 'redirect') redirectNoStore(ctx, authorizeUrl);
+        else answer(ctx, ANSWERS.signInRequired, { json: { authorizeUrl }, action: { href: authorizeUrl, label: '微信登录 · Sign in with WeChat' } });
+        return;
+      }
+      case 'continue':
+        this.#save(step.record);
+        redirectNoStore(ctx, step.to);
+        return;
+      case 'refuse':
+        // The visitor's next click starts afresh.
+        clearSignedInMark(ctx);
+        answer(ctx, ANSWERS[step.answer], { action: { href: step.retry, label: '重试 · Try again' } });
+        return;
+      case 'failed':
+        this.#save(step.record);
+        answer(ctx, ANSWERS.signInFailed, { action: { href: step.retry, label: '重试 · Try again' } });
+        return;
+    }
+  }
+
+  #withPending(request: Omit<GatedRequest, 'pending' | 'justCompleted'>): GatedRequest {
+    return { ...request, pending: pendingSignIns(this.#ctx, this.#now, returnPath(this.#ctx, this.#site.site)), justCompleted: signedInMark(this.#ctx) };
+  }
+
+  #save(record: SignInRecord): void {
+    if (record === this.#record) return;
+    this.#record = record;
+    writeSessionRecord(this.#session, record);
+  }
+}
+
+/** A redirect that no cache may keep: it carries a single-use state, or ends a sign-in. */
+export function redirectNoStore(ctx: Context, url: string): void {
+  ctx.set('Cache-Control', 'no-store');
+  ctx.redirect(url);
+}

@@ -1,0 +1,136 @@
+/**
+ * The public types, in one file: the options of `createWeChat()`, `requireSubscription()` and its routes, and
+ * what the middleware puts on `ctx.state` (typed by augmenting Koa's `DefaultState`).
+ */
+import type { Context } from 'koa';
+import type { Keyv } from 'keyv';
+import type { WeChatClientOptions } from './client/options.js';
+import type { OAuthScope, SnsUserInfo, UserInfo } from './client/types.js';
+import type { TokenSource } from './tokens/fetched-tokens.js';
+import type { TokenLock } from './tokens/lock.js';
+import type { TokenProvider } from './tokens/provided-tokens.js';
+import type { Logger } from './util/logger.js';
+
+export type { WeChatIdentity } from './sign-in/record.js';
+export type { VisitorProfile } from './store/profiles.js';
+export type { SubscriptionStatus, StatusOptions } from './subscriptions/subscriptions.js';
+export type { TokenSource, TokenLock, TokenProvider, Logger };
+export type { ReleaseLock } from './tokens/lock.js';
+export type { WeChatClientOptions, RetryOptions } from './client/options.js';
+export type { AuthorizeUrlParams } from './client/authorize-url.js';
+export type { UserInfoParams, UserInfoBatchParams, SnsUserInfoParams } from './client/client.js';
+export type { ErrorCategory, Hint, UnavailableReason } from './errors.js';
+export type {
+  AccessTokenResponse,
+  OAuthScope,
+  OAuthTokenResponse,
+  SnsUserInfo,
+  SubscribedUserInfo,
+  UnsubscribedUserInfo,
+  UserInfo,
+  UserInfoLang,
+} from './client/types.js';
+
+/**
+ * The services of one Official Account: the client's options, where tokens come from and how answers are cached.
+ * One set per AppID per process: every `createWeChat()` and `requireSubscription()` of an AppID shares it, so
+ * they must agree on these.
+ */
+export interface ServiceOptions extends WeChatClientOptions {
+  /**
+   * Where the global access token comes from. Default `'stable'`: `POST /cgi-bin/stable_token`, which hands
+   * every caller the same token, so it does not fight other systems using the app. `'classic'` is the recipe's
+   * `/cgi-bin/token`: each fetch retires the token others hold.
+   */
+  tokenSource?: TokenSource;
+  /** Read-only mode: a central service owns the token and this resolves with it. No token is ever fetched here. */
+  tokenProvider?: TokenProvider;
+  /**
+   * A Keyv instance for tokens and statuses, such as `new Keyv(new KeyvRedis(url))`; share it between processes.
+   * Default: an in-memory LRU of `cacheMaxEntries` entries, for one process.
+   */
+  store?: Keyv;
+  /** The lock around token fetches, shared by the processes that share `store`. Default: a lock for this process. */
+  lock?: TokenLock;
+  /** Seconds a "following" answer is kept before WeChat is asked again. Default 300. */
+  statusTtl?: number;
+  /** Seconds a "not following" answer is kept: short, so that a visitor who just followed is let in. Default 15. */
+  unsubscribedTtl?: number;
+  /** Seconds a lookup waits for others to share one batchget call. Default 0.002; 0 means the current tick. */
+  batchWindow?: number;
+  /** The bound of the in-memory default store, in entries. Default 10,000. Ignored when `store` is given. */
+  cacheMaxEntries?: number;
+  /** Receives warnings about trouble the library recovered from. Default: `NODE_DEBUG=koa-wechat-subscription`. */
+  logger?: Logger;
+}
+
+/** How the site is seen from outside and what its pages show. Each `createWeChat()` or drop-in has its own. */
+export interface SiteOptions {
+  /**
+   * A dedicated OAuth callback path, as the browser sees it (with any mount prefix), for sites whose setup
+   * needs one; `routes()` or a drop-in mounted with `app.use` serves it. Default: none: WeChat returns the
+   * visitor to the gated URL itself, which the gate completes, so it works however it is mounted.
+   */
+  callbackPath?: string;
+  /**
+   * The site's public origin as WeChat's OAuth domain knows it, such as `https://example.com`. Default: taken
+   * from each request (`ctx.protocol` and `ctx.host`, which trust `X-Forwarded-*` only when `app.proxy` is set).
+   */
+  publicUrl?: string;
+  /** Show an "open this page in WeChat" page to other browsers on gated routes. Default false (the emulator works anywhere). */
+  onlyInWeChat?: boolean;
+  /** The account's name on the follow page of `enforce` routes. Default `our Official Account`. */
+  accountName?: string;
+  /** The URL of the account's QR code image on the follow page. Default: none. */
+  qrCodeUrl?: string;
+}
+
+/** The options of `createWeChat()`. */
+export interface WeChatOptions extends ServiceOptions, SiteOptions {}
+
+/** What to do when WeChat cannot say whether the visitor follows. */
+export type OnUnknown = 'deny' | 'allow';
+
+/** The options of one gated route: `wechat.requireSubscription(options)`. */
+export interface GateOptions {
+  /** Refuse non-followers with the 403 follow page (or `onNotSubscribed`). Default false: detect and continue. */
+  enforce?: boolean;
+  /** `snsapi_base` (silent; the openid only) or `snsapi_userinfo` (adds nickname and avatar). Default `snsapi_base`. */
+  scope?: OAuthScope;
+  /** Seconds old a cached answer may be on this route; at most `statusTtl`, how long answers are kept. Default: any kept answer. */
+  statusMaxAge?: number;
+  /** Seconds after sign-in when the visitor is sent through WeChat again, silently. Default: as long as the session. */
+  signInMaxAge?: number;
+  /** `deny` (default): a 502/503 page when WeChat cannot say. `allow`: continue with `ctx.state.isConcern` undefined. */
+  onUnknown?: OnUnknown;
+  /** Replaces the 403 follow page of `enforce` routes. It answers the request; `next` is not called. */
+  onNotSubscribed?: (ctx: Context) => unknown;
+}
+
+/** The options of the one-line `requireSubscription()`: the services', the site's and the route's. */
+export interface RequireSubscriptionOptions extends WeChatOptions, GateOptions {}
+
+/**
+ * `/cgi-bin/user/info`'s answer (`{ openid, subscribe: 0 }` for someone who does not follow), with the
+ * nickname and avatar of `/sns/userinfo` added on `snsapi_userinfo` routes.
+ */
+export type WeChatUser = UserInfo & Partial<Pick<SnsUserInfo, 'nickname' | 'headimgurl' | 'unionid'>>;
+
+declare module 'koa' {
+  interface DefaultState {
+    /** The visitor's openid for this Official Account. Set on every request that passed `requireSubscription()`. */
+    openid?: string;
+    /**
+     * Whether the visitor follows the account. `undefined` only with `onUnknown: 'allow'` when WeChat could not
+     * say. `false` for the virtual user of a snapshot page (see `snapshotUser`), whom WeChat is not asked about.
+     */
+    isConcern?: boolean;
+    /**
+     * True for the virtual user of WeChat's snapshot page (`is_snapshotuser: 1`): the visitor has not really
+     * signed in, their openid is not theirs, and they are not asked about. Ask them to open the page in full.
+     */
+    snapshotUser?: boolean;
+    /** WeChat's user info (see {@link WeChatUser}); `undefined` only with `onUnknown: 'allow'` when WeChat could not say. */
+    wechatUser?: WeChatUser;
+  }
+}
