@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import { Keyv } from 'keyv';
-import { WeChatClient, WeChatOptionsError, createWeChat, type WeChat, type WeChatOptions } from '../lib/index.js';
+import { WeChatClient, WeChatOptionsError, type WeChat, type WeChatOptions } from '../lib/index.js';
 import { DEFAULT_API_BASE_URL, DEFAULT_OAUTH_BASE_URL } from '../lib/client/options.js';
 import { DEFAULT_CACHE_MAX_ENTRIES } from '../lib/store/memory-store.js';
 import { MemoryLock } from '../lib/tokens/lock.js';
