@@ -151,3 +151,20 @@ export function describeBrowse(browsed: Browsed): string {
   const what = response.status >= 300 && response.status < 400 ? `-> ${response.headers.location}` : response.text.slice(0, 200);
   return `${browsed.hops} redirects, ${browsed.trips} trips to WeChat, ended ${response.status} ${what}; visited ${browsed.visited.join(' , ')}`;
 }
+
+/**
+ * The `Cookie` header a browser sends after an answer's `Set-Cookie`: `cookie` with each cookie set replaced,
+ * and each expired one (koa-session's way to delete) dropped. For requests played with a cookie of the past.
+ */
+export function afterSetCookies(cookie: string, setCookie: string[] | string | undefined): string {
+  const jar = new Map(cookie.split(/;\s*/).filter((pair) => pair.includes('=')).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
+  for (const line of typeof setCookie === 'string' ? [setCookie] : (setCookie ?? [])) {
+    const [pair = '', ...attributes] = line.split(/;\s*/);
+    const name = pair.slice(0, pair.indexOf('='));
+    const expires = attributes.find((attribute) => /^expires=/i.test(attribute));
+    const expired = expires !== undefined && Date.parse(expires.slice('expires='.length)) <= Date.now();
+    if (expired) jar.delete(name);
+    else jar.set(name, pair.slice(pair.indexOf('=') + 1));
+  }
+  return [...jar].map(([name, value]) => `${name}=${value}`).join('; ');
+}
