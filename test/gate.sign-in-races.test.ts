@@ -21,9 +21,10 @@ const errorOf = (page: string): string => /data-error="([^"]*)"/.exec(page)?.[1]
 async function authorizeUrlOf(browser: Visitor): Promise<string> {
   const response = await browser.get(API, JSON_CALL);
   expect(response.status, response.text.slice(0, 200)).to.equal(401);
-  expect(response.body).to.include({ error: 'wechat_auth_required' });
-  expect(response.body.authorizeUrl).to.be.a('string');
-  return response.body.authorizeUrl as string;
+  const body = response.body as { error: string; authorizeUrl: string };
+  expect(body.error).to.equal('wechat_auth_required');
+  expect(body.authorizeUrl).to.be.a('string');
+  return body.authorizeUrl;
 }
 
 /** The browser sent to `authorizeUrl` signs in as Band: the callback must redirect, and the next API call answers 200. */
