@@ -148,7 +148,8 @@ export async function browse(browser: Visitor, emulator: Emulator, path: string,
 /** One line that says where a browse ended, for assertion messages. */
 export function describeBrowse(browsed: Browsed): string {
   const { response } = browsed;
-  const what = response.status >= 300 && response.status < 400 ? `-> ${response.headers.location}` : response.text.slice(0, 200);
+  const errorCode = /data-error="([^"]*)"/.exec(response.text ?? '')?.[1];
+  const what = response.status >= 300 && response.status < 400 ? `-> ${response.headers.location}` : (errorCode ?? (response.text ?? '').slice(0, 200));
   return `${browsed.hops} redirects, ${browsed.trips} trips to WeChat, ended ${response.status} ${what}; visited ${browsed.visited.join(' , ')}`;
 }
 
