@@ -8,8 +8,9 @@
  * emulators all use the same AppID, start from nothing.
  */
 import { expect } from 'chai';
-import { createMemoryStore, createWeChat, requireSubscription, type RequireSubscriptionOptions, type WeChat } from '../lib/index.js';
+import { createWeChat, requireSubscription, type RequireSubscriptionOptions, type WeChat } from '../lib/index.js';
 import { WeChatOptionsError } from '../lib/errors.js';
+import { createMemoryStore } from '../lib/store/memory-store.js';
 import { echoOf } from './support/answers.js';
 import { browse, describeBrowse, useDropInSite } from './support/drop-in-site.js';
 import { echoState } from './support/site.js';

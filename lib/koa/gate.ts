@@ -69,8 +69,9 @@ async function servedSignInReturn(ctx: Context, site: SiteServices): Promise<boo
   const { callbackPath } = site.site;
   const back = signInReturn(ctx);
   if (callbackPath !== undefined) {
-    // Only the dedicated path is WeChat's return: a gated URL's own `code` and `state` are the site's.
-    if (browserPath(ctx) !== callbackPath) return false;
+    // Only the dedicated path is WeChat's return: a gated URL's own `code` and `state` are the site's. The
+    // path itself may be a gated page too: it is WeChat's return only with a `code` or a `state`.
+    if (browserPath(ctx) !== callbackPath || (back === undefined && ctx.query.code === undefined)) return false;
     if (!isRead(ctx)) {
       ctx.set('Allow', 'GET, HEAD');
       ctx.status = 405;

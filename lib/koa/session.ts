@@ -17,14 +17,15 @@ export type SessionHolder = Record<string, unknown> & { regenerate?: () => Promi
  * developer's to fix, and the error names the fix.
  */
 export function sessionOf(ctx: Context): SessionHolder {
-  const options = (ctx as unknown as { sessionOptions?: { signed?: boolean; store?: unknown; ContextStore?: unknown } }).sessionOptions;
   // koa-session defines ctx.session for the whole app when created, but saves it only in its middleware: one
   // mounted after the gate never sees the answers that end here (a redirect to WeChat), and the sign-in is lost.
-  if (options !== undefined && !koaSessionEntered(ctx)) {
+  // Asked before any of its getters is read: reading one makes the per-request object the check looks for.
+  if ('sessionOptions' in ctx && !koaSessionEntered(ctx)) {
     throw new WeChatSetupError(
-      'koa-session is mounted after requireSubscription(), so the session is never saved on the answers the gate gives: mount it first, as in `app.use(session(app)); app.use(requireSubscription(…))`.',
+      'koa-session is mounted after requireSubscription(): mount it before requireSubscription(), as in `app.use(session(app)); app.use(requireSubscription(…))`. Mounted after, it never saves the session on the answers the gate gives itself.',
     );
   }
+  const options = (ctx as unknown as { sessionOptions?: { signed?: boolean; store?: unknown; ContextStore?: unknown } }).sessionOptions;
   const session = (ctx as unknown as { session?: unknown }).session;
   if (session === null || typeof session !== 'object') {
     throw new WeChatSetupError(
