@@ -155,7 +155,7 @@ describe('sign-in decisions: the exchange\'s outcome', () => {
   it('cannot loop: with every code refused, a visitor makes at most two trips to WeChat before a page', () => {
     let record: SignInRecord = {};
     let trips = 0;
-    let step = decideGatedRequest(record, gated(), NOW, mint);
+    let step: ReturnType<typeof decideGatedRequest> | ReturnType<typeof decideGrant> = decideGatedRequest(record, gated(), NOW, mint);
     for (let hop = 0; hop < 10 && step.action === 'sign-in'; hop++) {
       trips++;
       record = step.record;
