@@ -51,7 +51,8 @@ export function pendingSignIns(ctx: Context, now: number, here: string): Pending
 /** `returnsTo`: the path WeChat will return to; the cookie keeps the return path only when it is another. */
 export function rememberPending(ctx: Context, pending: PendingSignIn, now: number, returnsTo: string): void {
   const kept = pendingSignIns(ctx, now, returnsTo);
-  for (const old of kept.slice(0, Math.max(0, kept.length - (MAX_KEPT - 1)))) forgetPending(ctx, old.state);
+  // The oldest go altogether: every cookie kept rides on every request to the site.
+  for (const old of kept.slice(0, Math.max(0, kept.length - (MAX_KEPT - 1)))) ctx.cookies.set(PREFIX + old.state, null, { signed: false, path: '/', overwrite: true });
   const name = PREFIX + pending.state;
   const value = encodePending(pending, pending.returnTo !== returnsTo);
   // SameSite=Lax: WeChat's return is a cross-site top-level GET, which carries Lax cookies, and nothing else does.

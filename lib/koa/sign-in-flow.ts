@@ -11,6 +11,7 @@ import {
   decideGatedRequest,
   decideGrant,
   type Answering,
+  type ExchangeOutcome,
   type GatedRequest,
 } from '../sign-in/decide.js';
 import type { SignInRecord, WeChatIdentity } from '../sign-in/record.js';
@@ -34,10 +35,6 @@ export class SignInFlow {
     this.#site = site;
     this.#session = sessionOf(ctx);
     this.#record = readSessionRecord(this.#session, this.#now);
-  }
-
-  get record(): SignInRecord {
-    return this.#record;
   }
 
   /** A gated request: the identity to go on with, or undefined once the visitor has been answered. */
@@ -65,9 +62,9 @@ export class SignInFlow {
       this.#carry(step);
       return;
     }
-    // Single use: the state's cookie goes with this answer, whatever the exchange does.
+    // Single use: this answer marks the state's cookie used, whatever the exchange does.
     forgetPending(ctx, step.pending.state);
-    let outcome;
+    let outcome: ExchangeOutcome;
     try {
       outcome = await this.#site.services.exchanges.exchange(step.pending.state, step.code, step.pending.scope);
     } catch (error) {
