@@ -49,13 +49,22 @@ describe('gate: sign-ins that race', () => {
   it('REGRESSION: ten parallel 401 JSON answers in one session, then the first authorizeUrl: signed in, not 400 wechat_state_mismatch', async () => {
     const { emulator, visitor } = await start();
     const browser = visitor();
-    // The app's first call opens the session. (With no cookie at all, parallel calls are as many sessions,
-    // and the browser keeps the last cookie only: no server can keep the other answers' URLs usable.)
+    // The app's first call opens the session (a brand-new browser is the next test).
     await authorizeUrlOf(browser);
     const arrived: string[] = [];
     await Promise.all(Array.from({ length: 10 }, () => authorizeUrlOf(browser).then((url) => arrived.push(url))));
     // The first answer to arrive is the one whose cookie the later answers overwrote.
     await expectSignedInThrough(browser, arrived[0]!, emulator.findUser('Band')!.openid);
+  });
+
+  it('a brand-new browser (no cookie at all): ten parallel 401 JSON answers each leave a usable authorizeUrl, the first and the last', async () => {
+    const { emulator, visitor } = await start();
+    const browser = visitor();
+    const urls = await Promise.all(Array.from({ length: 10 }, () => authorizeUrlOf(browser)));
+    expect(new Set(urls.map((url) => new URL(url).searchParams.get('state'))).size, 'ten sign-ins, each with its own cookie').to.equal(10);
+    const band = emulator.findUser('Band')!.openid;
+    await expectSignedInThrough(browser, urls[0]!, band);
+    await expectSignedInThrough(browser, urls[9]!, band);
   });
 
   it('REGRESSION: four sequential 401 JSON answers, then the first authorizeUrl: signed in, not 400 wechat_state_mismatch', async () => {
