@@ -59,7 +59,7 @@ export function createWeChat(options: WeChatOptions): WeChat {
   const logger = options.logger ?? debugLogger;
   if (options.store === undefined) warnIfMemoryStoreInProduction();
   const keyv = options.store ?? createMemoryStore(resolved.cacheMaxEntries);
-  const store = new CacheStore(keyv, logger);
+  const store = new CacheStore(keyv, logger, resolved.storeTimeout * 1000);
   const tokens: AccessTokens =
     options.tokenProvider !== undefined
       ? new ProvidedTokens(options.tokenProvider)

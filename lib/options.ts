@@ -8,6 +8,7 @@ import type { WeChatClientOptions } from './client/options.js';
 import { SITE_OPTION_NAMES, type SiteOptions } from './koa/options.js';
 import { WeChatOptionsError } from './errors.js';
 import { DEFAULT_CACHE_MAX_ENTRIES } from './store/memory-store.js';
+import { DEFAULT_STORE_TIMEOUT_MS } from './store/store-guard.js';
 import type { TokenSource } from './tokens/fetched-tokens.js';
 import type { TokenLock } from './tokens/lock.js';
 import type { TokenProvider } from './tokens/provided-tokens.js';
@@ -28,8 +29,16 @@ export interface WeChatOptions extends WeChatClientOptions, SiteOptions {
    * Default: an in-memory LRU of `cacheMaxEntries` entries, for one process.
    */
   store?: Keyv;
-  /** The lock around token fetches, shared by the processes that share `store`. Default: a lock for this process. */
+  /**
+   * The lock around token fetches, shared by the processes that share `store`. Default: with a `@keyv/redis`
+   * store, a Redis lock on that store's client; otherwise a lock for this process.
+   */
   lock?: TokenLock;
+  /**
+   * Seconds a store call (read, write, the lock) may take. Past it a read is a miss, a write is dropped and the
+   * lock falls back to this process's single flight; one warning says so. Default 0.25.
+   */
+  storeTimeout?: number;
   /** Seconds a "following" answer is trusted before WeChat is asked again. Default 300. */
   statusTtl?: number;
   /** Seconds a "not following" answer is trusted: short, so that a visitor who just followed is let in. Default 15. */
@@ -49,6 +58,7 @@ export interface ResolvedServiceOptions {
   readonly unsubscribedTtl: number;
   readonly batchWindow: number;
   readonly cacheMaxEntries: number;
+  readonly storeTimeout: number;
 }
 
 const CLIENT_OPTION_NAMES = ['appId', 'appSecret', 'apiBaseUrl', 'oauthBaseUrl', 'timeout', 'retry'] as const;
@@ -61,6 +71,7 @@ const SERVICE_OPTION_NAMES = [
   'unsubscribedTtl',
   'batchWindow',
   'cacheMaxEntries',
+  'storeTimeout',
   'logger',
 ] as const;
 export const WECHAT_OPTION_NAMES: readonly string[] = [...CLIENT_OPTION_NAMES, ...SERVICE_OPTION_NAMES, ...SITE_OPTION_NAMES];
@@ -100,6 +111,7 @@ export function resolveServiceOptions(options: WeChatOptions): ResolvedServiceOp
     unsubscribedTtl: requireSeconds('unsubscribedTtl', options.unsubscribedTtl, 15, 0, DAY),
     batchWindow: requireSeconds('batchWindow', options.batchWindow, 0.002, 0, 1),
     cacheMaxEntries: requireCount('cacheMaxEntries', options.cacheMaxEntries, DEFAULT_CACHE_MAX_ENTRIES, 10_000_000, 1),
+    storeTimeout: requireSeconds('storeTimeout', options.storeTimeout, DEFAULT_STORE_TIMEOUT_MS / 1000, 0.001, 60),
   });
 }
 
