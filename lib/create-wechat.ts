@@ -10,6 +10,7 @@ import { createSite, type WeChatSite } from './koa/site.js';
 import { resolveServiceOptions, type ResolvedServiceOptions, type WeChatOptions } from './options.js';
 import { CacheStore } from './store/cache-store.js';
 import { createMemoryStore, warnIfMemoryStoreInProduction } from './store/memory-store.js';
+import { RedisLock, redisAdapterOf } from './store/redis-lock.js';
 import { Subscriptions } from './subscriptions/subscriptions.js';
 import type { AccessTokens } from './tokens/access-tokens.js';
 import { FetchedTokens } from './tokens/fetched-tokens.js';
@@ -60,10 +61,13 @@ export function createWeChat(options: WeChatOptions): WeChat {
   if (options.store === undefined) warnIfMemoryStoreInProduction();
   const keyv = options.store ?? createMemoryStore(resolved.cacheMaxEntries);
   const store = new CacheStore(keyv, logger, resolved.storeTimeout * 1000);
+  // A shared store implies a shared lock: a Redis store brings its Redis lock, on the same client and guard.
+  const redis = redisAdapterOf(keyv);
+  const lock = options.lock ?? (redis !== undefined ? new RedisLock(redis, store.guard) : processLock);
   const tokens: AccessTokens =
     options.tokenProvider !== undefined
       ? new ProvidedTokens(options.tokenProvider)
-      : new FetchedTokens({ client, source: resolved.tokenSource === 'classic' ? 'classic' : 'stable', store, lock: options.lock ?? processLock, logger });
+      : new FetchedTokens({ client, source: resolved.tokenSource === 'classic' ? 'classic' : 'stable', store, lock, logger });
   const subscriptions = new Subscriptions({
     client,
     tokens,

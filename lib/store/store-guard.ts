@@ -82,12 +82,8 @@ export class StoreGuard {
           reject(new StoreTimeout());
         });
       }, this.#timeoutMs);
-      let pending: Promise<T>;
-      try {
-        pending = call();
-      } catch (error) {
-        pending = Promise.reject(error);
-      }
+      // An async wrapper, so that a call that throws at once fails like one that rejects.
+      const pending = (async () => call())();
       // The call is not awaited past the bound, but its late failure must not become an unhandled rejection.
       pending.then(
         (value) => {
@@ -100,7 +96,7 @@ export class StoreGuard {
           clearTimeout(timer);
           if (settled) return;
           settled = true;
-          reject(error);
+          reject(error instanceof Error ? error : new Error(typeof error));
         },
       );
     });
