@@ -51,6 +51,8 @@ export class FetchedTokens extends AccessTokens {
   #memo: CachedToken | undefined;
   readonly #flights = new Map<string, Promise<CachedToken>>();
   #heldFailure: { error: WeChatError; until: number } | undefined;
+  /** The latest tokens this process fetched itself, to tell them from tokens adopted from the store. */
+  readonly #fetchedHere = new Set<string>();
   #quietUntil = 0;
 
   constructor({ client, source, store, lock, logger }: FetchedTokensOptions) {
@@ -85,6 +87,21 @@ export class FetchedTokens extends AccessTokens {
       this.#fetchUnlessStored((stored, now) => stored.accessToken !== failed && now < stored.expiresAt),
     );
     return renewed.accessToken;
+  }
+
+  /**
+   * The token `renew` adopted from the store was refused too: several processes held tokens of their own (the
+   * shared lock was away) and all died at once. Fetch one, under the lock, taking from the store only a token
+   * fetched after this refusal; a token this process fetched itself is never fetched for again (no loop).
+   */
+  protected override async renewOnceMore(failed: string): Promise<string | undefined> {
+    if (this.#fetchedHere.has(failed)) return undefined;
+    if (this.#memo?.accessToken === failed) this.#memo = undefined;
+    const since = Date.now();
+    const fresh = await this.#flight(`renew-once-more:${failed}`, () =>
+      this.#fetchUnlessStored((stored, now) => stored.accessToken !== failed && now < stored.expiresAt && (stored.fetchedAt ?? 0) >= since),
+    );
+    return fresh.accessToken;
   }
 
   async #load(): Promise<CachedToken> {
@@ -184,7 +201,9 @@ export class FetchedTokens extends AccessTokens {
       const answer = this.#source === 'stable' ? await this.#client.fetchStableToken() : await this.#client.fetchClassicToken();
       debug('fetched a %s access token for %s: expires_in %d', this.#source, this.#client.appId, answer.expires_in);
       this.#heldFailure = undefined;
-      return scheduleToken(answer.access_token, answer.expires_in, askedAt);
+      if (this.#fetchedHere.size >= 8) this.#fetchedHere.clear();
+      this.#fetchedHere.add(answer.access_token);
+      return { ...scheduleToken(answer.access_token, answer.expires_in, askedAt), fetchedAt: Date.now() };
     } catch (error) {
       if (error instanceof WeChatApiError && (error.category === 'config' || error.category === 'quota')) {
         this.#heldFailure = { error, until: Date.now() + FAILURE_HOLD_MS };
