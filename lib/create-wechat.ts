@@ -10,7 +10,7 @@ import { createSite, type WeChatSite } from './koa/site.js';
 import { resolveServiceOptions, type ResolvedServiceOptions, type WeChatOptions } from './options.js';
 import { CacheStore } from './store/cache-store.js';
 import { createMemoryStore, warnIfMemoryStoreInProduction } from './store/memory-store.js';
-import { RedisLock, redisAdapterOf } from './store/redis-lock.js';
+import { RedisLock, redisAdapterOf } from './tokens/redis-lock.js';
 import { Subscriptions } from './subscriptions/subscriptions.js';
 import type { AccessTokens } from './tokens/access-tokens.js';
 import { FetchedTokens } from './tokens/fetched-tokens.js';

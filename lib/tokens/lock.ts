@@ -1,7 +1,7 @@
 /**
  * The seam that lets several processes share one token: whoever holds the lock fetches, the others wait and
  * then find the new token in the shared store. The in-memory lock here serves one process (and the tests of
- * the protocol); a Redis-backed store brings its Redis lock (`lib/store/redis-lock.ts`).
+ * the protocol); a Redis-backed store brings its Redis lock (`redis-lock.ts`).
  */
 
 /** Gives back the lock. Safe to call twice. */

@@ -10,9 +10,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Keyv } from 'keyv';
-import type { PollingLock, ReleaseLock, TokenLock } from '../tokens/lock.js';
+import type { StoreGuard } from '../store/store-guard.js';
 import { pause } from '../util/pause.js';
-import type { StoreGuard } from './store-guard.js';
+import type { PollingLock, ReleaseLock, TokenLock } from './lock.js';
 
 /** What this lock needs of a node-redis client (v4 or v5), as `@keyv/redis`'s `getClient()` resolves it. */
 export interface RedisLockClient {

@@ -8,15 +8,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import KeyvRedis from '@keyv/redis';
 import { expect } from 'chai';
 import { Keyv } from 'keyv';
-import { RedisLock, redisAdapterOf } from '../lib/store/redis-lock.js';
+import { RedisLock, redisAdapterOf } from '../lib/tokens/redis-lock.js';
 import { StoreGuard } from '../lib/store/store-guard.js';
 import { createMemoryStore } from '../lib/index.js';
 import { REDIS_URL, requireRedis } from './support/redis.js';
 import { sparePort } from './support/redis-server.js';
 
-describe('store: the Redis lock', () => {
+describe('tokens: the Redis lock', () => {
   before(async function () {
-    await requireRedis(this, 'store.redis-lock.test.ts', 'to test the Redis lock');
+    await requireRedis(this, 'tokens.redis-lock.test.ts', 'to test the Redis lock');
   });
 
   let keyv: Keyv;
