@@ -131,6 +131,7 @@ describe('a deployment of 4 processes when Redis goes away', function () {
   it('never up at start: the site serves from WeChat and says why, once per kind of trouble', async () => {
     await start();
     const longest = await steadyLoad(2000);
+    process.stderr.write(`      longest request with Redis never up ${Math.round(longest)} ms\n`);
     expect(longest).to.be.below(LONGEST_MS);
     // Each process fetched its own token (no lock to share), once.
     expect(emulator.calls('/cgi-bin/token')).to.be.at.most(PROCESSES);
@@ -150,6 +151,7 @@ describe('a deployment of 4 processes when Redis goes away', function () {
     await steadyLoad(1000);
     redis.pause();
     const longest = await steadyLoad(3000);
+    process.stderr.write(`      longest request with Redis paused ${Math.round(longest)} ms\n`);
     expect(longest).to.be.below(LONGEST_MS);
     const said = await warnings();
     expect(said.some((line) => line.includes('no answer within 250 ms')), said.join('\n')).to.equal(true);
