@@ -9,6 +9,7 @@ import views from 'koa-views';
 import type { WeChat } from '../lib/index.js';
 import type { DemoConfig } from './config.js';
 import { errorPages } from './error-pages.js';
+import type { SessionStore } from './redis.js';
 import { reportError, requestLog, type LogLine } from './request-log.js';
 import { demoRoutes } from './routes.js';
 
@@ -21,9 +22,11 @@ export interface DemoAppOptions {
   emulatorUrl?: string;
   /** Where the log lines go. Default: stdout. */
   log?: LogLine;
+  /** koa-session's external store (Redis, with REDIS_URL); default: sessions in the signed cookie. */
+  sessionStore?: SessionStore;
 }
 
-export function createDemoApp({ config, wechat, emulatorUrl, log = stdout }: DemoAppOptions): Koa {
+export function createDemoApp({ config, wechat, emulatorUrl, log = stdout, sessionStore }: DemoAppOptions): Koa {
   const app = new Koa();
   app.keys = [...config.sessionKeys];
   app.on('error', reportError(log));
@@ -41,7 +44,8 @@ export function createDemoApp({ config, wechat, emulatorUrl, log = stdout }: Dem
   app.use(views(VIEWS, { extension: 'ejs', options: { cache: config.production } }));
   app.use(errorPages());
   // SameSite=Lax: the cookie still comes back on WeChat's top-level redirect to the callback.
-  app.use(session({ key: 'demo.sess', httpOnly: true, sameSite: 'lax', secure: publicTls, maxAge: 86_400_000 }, app));
+  // With a store, the cookie holds only the session's key, and every process reads the session from Redis.
+  app.use(session({ key: 'demo.sess', httpOnly: true, sameSite: 'lax', secure: publicTls, maxAge: 86_400_000, ...(sessionStore === undefined ? {} : { store: sessionStore }) }, app));
   app.use(wechat.routes());
   const router = demoRoutes(wechat, config);
   app.use(router.routes());

@@ -26,6 +26,8 @@ export interface DemoConfig {
   readonly accountName: string | undefined;
   readonly qrCodeUrl: string | undefined;
   readonly wechat: WeChatTarget;
+  /** One Redis for the store, the lock and the sessions, so that several processes serve one site. */
+  readonly redisUrl: string | undefined;
 }
 
 /** The variables the demo reads; anything else in the environment is not its business. */
@@ -43,6 +45,8 @@ export const ENVIRONMENT_NAMES = [
   'WECHAT_ACCOUNT_NAME',
   'WECHAT_QR_CODE_URL',
   'EMULATOR_PORT',
+  'REDIS_URL',
+  'WORKERS',
 ] as const;
 
 type Environment = Partial<Record<(typeof ENVIRONMENT_NAMES)[number], string>>;
@@ -70,7 +74,22 @@ export function readConfig(env: Environment): DemoConfig {
     accountName: blankToUndefined(env.WECHAT_ACCOUNT_NAME),
     qrCodeUrl: readHttpUrl('WECHAT_QR_CODE_URL', env.WECHAT_QR_CODE_URL),
     wechat,
+    redisUrl: readRedisUrl(env.REDIS_URL),
   });
+}
+
+function readRedisUrl(value: string | undefined): string | undefined {
+  const url = blankToUndefined(value);
+  if (url === undefined) return undefined;
+  let protocol: string;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    // The value is not echoed: a Redis URL may hold a password.
+    throw new ConfigError('REDIS_URL must be a redis:// or rediss:// URL, such as redis://127.0.0.1:6379');
+  }
+  if (protocol !== 'redis:' && protocol !== 'rediss:') throw new ConfigError('REDIS_URL must be a redis:// or rediss:// URL, such as redis://127.0.0.1:6379');
+  return url;
 }
 
 function readWeChatTarget(env: Environment, production: boolean, port: number): WeChatTarget {

@@ -11,14 +11,17 @@ export function errorPages(): Middleware {
       await next();
     } catch (error) {
       const status = statusOf(error);
-      const exposed = status < 500 && (error as { expose?: unknown }).expose === true;
+      // A 503 that says so (the session store could not be reached) is shown; any other server error is not.
+      const exposed = (status < 500 || status === 503) && (error as { expose?: unknown }).expose === true;
       // As Koa's own handler does: what was set for the answer that failed (a redirect, a cookie) does not go out.
       for (const name of ctx.res.getHeaderNames()) ctx.res.removeHeader(name);
       const headers = (error as { headers?: unknown }).headers;
       if (exposed && headers !== null && typeof headers === 'object') ctx.set(headers as Record<string, string>);
-      await answer(ctx, status, exposed ? (error as Error).message : status < 500 ? 'Bad request' : 'Something went wrong on our side', status < 500 ? 'bad_request' : 'internal_error');
-      // Also as Koa does: only server errors are reported; a client's mistake is not ours to log.
-      if (status >= 500) ctx.app.emit('error', error, ctx);
+      const code = status < 500 ? 'bad_request' : exposed ? 'unavailable' : 'internal_error';
+      await answer(ctx, status, exposed ? (error as Error).message : status < 500 ? 'Bad request' : 'Something went wrong on our side', code);
+      // Also as Koa does: only server errors are reported; a client's mistake is not ours to log. An outage
+      // that was answered with its 503 is not a bug, and would be one line per request.
+      if (status >= 500 && !exposed) ctx.app.emit('error', error, ctx);
       return;
     }
     if (ctx.body == null && ctx.status >= 400) await answer(ctx, ctx.status, emptyAnswerMessage(ctx), ctx.status === 404 ? 'not_found' : 'method_not_allowed');

@@ -9,6 +9,7 @@ import type { Emulator } from '../lib/emulator/index.js';
 import { createDemoApp } from './app.js';
 import { ConfigError, type DemoConfig } from './config.js';
 import { startDemoEmulator } from './embedded-emulator.js';
+import { connectRedis, type DemoRedis } from './redis.js';
 import type { LogLine } from './request-log.js';
 
 export interface RunningDemo {
@@ -33,8 +34,11 @@ const ENVIRONMENT_NAME_OF: Readonly<Record<string, string>> = {
   qrCodeUrl: 'WECHAT_QR_CODE_URL',
 };
 
-/** Starts the demo. Throws {@link ConfigError} (one line, naming the variable) for what a person must fix. */
-export async function startDemo(config: DemoConfig, log?: LogLine): Promise<RunningDemo> {
+/**
+ * Starts the demo. Throws {@link ConfigError} (one line, naming the variable) for what a person must fix.
+ * `create` makes the services: tests that play two processes in one give the second services of its own.
+ */
+export async function startDemo(config: DemoConfig, log?: LogLine, create: (options: WeChatOptions) => WeChat = createWeChat): Promise<RunningDemo> {
   let emulator: Emulator | undefined;
   if (config.wechat.kind === 'emulator') {
     const { port } = config.wechat;
@@ -42,18 +46,21 @@ export async function startDemo(config: DemoConfig, log?: LogLine): Promise<Runn
       throw listenProblem(error, 'EMULATOR_PORT', port);
     });
   }
+  const redis: DemoRedis | undefined = config.redisUrl === undefined ? undefined : connectRedis(config.redisUrl);
   let wechat: WeChat;
   try {
-    wechat = createWeChat(wechatOptions(config, emulator));
+    wechat = create({ ...wechatOptions(config, emulator), ...(redis === undefined ? {} : { store: redis.store, logger: { warn: redisWarning } }) });
   } catch (error) {
+    await redis?.close();
     await emulator?.close();
     if (error instanceof WeChatOptionsError) throw new ConfigError(`${ENVIRONMENT_NAME_OF[error.option] ?? error.option}: ${error.message}`);
     throw error;
   }
-  const app = createDemoApp({ config, wechat, emulatorUrl: emulator?.url, log });
+  const app = createDemoApp({ config, wechat, emulatorUrl: emulator?.url, log, sessionStore: redis?.sessions });
   const handle = app.callback();
   const server = await listen((request, response) => void handle(request, response), config.port).catch(async (error: unknown) => {
     await wechat.close();
+    await redis?.close();
     await emulator?.close();
     throw listenProblem(error, 'PORT', config.port);
   });
@@ -65,9 +72,15 @@ export async function startDemo(config: DemoConfig, log?: LogLine): Promise<Runn
     async close() {
       await closeServer(server);
       await wechat.close();
+      await redis?.close();
       await emulator?.close();
     },
   };
+}
+
+/** The library's warnings about its store (Redis away, back again): already one line, rate-limited, redacted. */
+function redisWarning(line: string): void {
+  process.stderr.write(`demo: ${line}\n`);
 }
 
 /** How long the requests under way may take to finish once the demo is told to stop. */

@@ -8,6 +8,7 @@ import type { Keyv } from 'keyv';
 import { WeChatOptionsError } from './errors.js';
 import type { OAuthScope } from './client/types.js';
 import { DEFAULT_CACHE_MAX_ENTRIES } from './store/memory-store.js';
+import { DEFAULT_STORE_TIMEOUT_MS } from './store/store-guard.js';
 import type { TokenSource } from './tokens/fetched-tokens.js';
 import type { GateOptions, OnUnknown, ServiceOptions, SiteOptions } from './types.js';
 import { describeValue, rejectUnknownOptions, requireCount, requireHttpUrl, requireSeconds } from './util/option-checks.js';
@@ -19,6 +20,7 @@ export interface ResolvedServiceOptions {
   readonly unsubscribedTtl: number;
   readonly batchWindow: number;
   readonly cacheMaxEntries: number;
+  readonly storeTimeout: number;
 }
 
 export interface ResolvedSiteOptions {
@@ -52,6 +54,7 @@ export const SERVICE_OPTION_NAMES = [
   'unsubscribedTtl',
   'batchWindow',
   'cacheMaxEntries',
+  'storeTimeout',
   'logger',
 ] as const;
 export const SITE_OPTION_NAMES = ['callbackPath', 'publicUrl', 'onlyInWeChat', 'accountName', 'qrCodeUrl'] as const;
@@ -93,6 +96,7 @@ export function resolveServiceOptions(options: ServiceOptions): ResolvedServiceO
     unsubscribedTtl: requireSeconds('unsubscribedTtl', options.unsubscribedTtl, 15, 0, DAY),
     batchWindow: requireSeconds('batchWindow', options.batchWindow, 0.002, 0, 1),
     cacheMaxEntries: requireCount('cacheMaxEntries', options.cacheMaxEntries, DEFAULT_CACHE_MAX_ENTRIES, 10_000_000, 1),
+    storeTimeout: requireSeconds('storeTimeout', options.storeTimeout, DEFAULT_STORE_TIMEOUT_MS / 1000, 0.001, 60),
   });
 }
 

@@ -17,6 +17,7 @@ import { Subscriptions } from './subscriptions/subscriptions.js';
 import type { AccessTokens } from './tokens/access-tokens.js';
 import { FetchedTokens } from './tokens/fetched-tokens.js';
 import { processLock } from './tokens/lock.js';
+import { RedisLock, redisAdapterOf } from './tokens/redis-lock.js';
 import { ProvidedTokens } from './tokens/provided-tokens.js';
 import type { ServiceOptions } from './types.js';
 import { debugLogger } from './util/logger.js';
@@ -103,11 +104,14 @@ export function createServices(options: ServiceOptions): Services {
   const logger = options.logger ?? debugLogger;
   if (options.store === undefined) warnIfMemoryStoreInProduction();
   const keyv = options.store ?? createMemoryStore(resolved.cacheMaxEntries);
-  const store = new CacheStore(keyv, logger);
+  const store = new CacheStore(keyv, logger, resolved.storeTimeout * 1000);
+  // A shared store implies a shared lock: a Redis store brings its Redis lock, on the same client and guard.
+  const redis = redisAdapterOf(keyv);
+  const lock = options.lock ?? (redis !== undefined ? new RedisLock(redis, store.guard) : processLock);
   const tokens: AccessTokens =
     options.tokenProvider !== undefined
       ? new ProvidedTokens(options.tokenProvider)
-      : new FetchedTokens({ client, source: resolved.tokenSource === 'classic' ? 'classic' : 'stable', store, lock: options.lock ?? processLock, logger });
+      : new FetchedTokens({ client, source: resolved.tokenSource === 'classic' ? 'classic' : 'stable', store, lock, logger });
   const subscriptions = new Subscriptions({
     client,
     tokens,

@@ -50,8 +50,16 @@ export interface ServiceOptions extends WeChatClientOptions {
    * Default: an in-memory LRU of `cacheMaxEntries` entries, for one process.
    */
   store?: Keyv;
-  /** The lock around token fetches, shared by the processes that share `store`. Default: a lock for this process. */
+  /**
+   * The lock around token fetches, shared by the processes that share `store`. Default: with a `@keyv/redis`
+   * store, a Redis lock on that store's client; otherwise a lock for this process.
+   */
   lock?: TokenLock;
+  /**
+   * Seconds a store call (read, write, the lock) may take. Past it a read is a miss, a write is dropped and the
+   * lock falls back to this process's single flight; one warning says so. Default 0.25.
+   */
+  storeTimeout?: number;
   /** Seconds a "following" answer is kept before WeChat is asked again. Default 300. */
   statusTtl?: number;
   /** Seconds a "not following" answer is kept: short, so that a visitor who just followed is let in. Default 15. */

@@ -102,6 +102,7 @@ describe('createWeChat options', () => {
       statusTtl: 300,
       unsubscribedTtl: 15,
       batchWindow: 0.002,
+      storeTimeout: 0.25,
       cacheMaxEntries: DEFAULT_CACHE_MAX_ENTRIES,
     });
     expect(DEFAULT_CACHE_MAX_ENTRIES).to.equal(10_000);
@@ -126,10 +127,11 @@ describe('createWeChat options', () => {
       unsubscribedTtl: 0,
       batchWindow: 1,
       cacheMaxEntries: 10_000_000,
+      storeTimeout: 60,
       timeout: 3,
       retry: { retries: 0 },
     });
-    expect(given.options).to.deep.equal({ tokenSource: 'classic', statusTtl: 86_400, unsubscribedTtl: 0, batchWindow: 1, cacheMaxEntries: 10_000_000 });
+    expect(given.options).to.deep.equal({ tokenSource: 'classic', statusTtl: 86_400, unsubscribedTtl: 0, batchWindow: 1, cacheMaxEntries: 10_000_000, storeTimeout: 60 });
     expect([given.client.options.timeout, given.client.options.retry.retries]).to.deep.equal([3, 0]);
     expect(open({ statusTtl: 0, batchWindow: 0, cacheMaxEntries: 1 }).options).to.include({ statusTtl: 0, batchWindow: 0, cacheMaxEntries: 1 });
     expect(open({ tokenProvider: () => Promise.resolve('token') }).options.tokenSource).to.equal('provider');

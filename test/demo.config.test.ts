@@ -89,6 +89,8 @@ describe('demo config: every variable it names is read', () => {
         'WECHAT_ACCOUNT_NAME',
         'WECHAT_QR_CODE_URL',
         'EMULATOR_PORT',
+        'REDIS_URL',
+        'WORKERS',
       ].sort(),
     );
   });

@@ -83,6 +83,8 @@ export interface EmulatorOptions {
   /** Openids per page of `/cgi-bin/user/get`. Default 10000, as WeChat. */
   followersPageSize?: number;
   dailyQuota?: DailyQuotas;
+  /** Seconds every API call waits before it is answered, as a real WeChat server's ~0.1 s. Default 0. */
+  latency?: number;
   /** Follow and unfollow pushes; none are sent without it. */
   push?: PushOptions;
 }
@@ -115,6 +117,7 @@ export interface ResolvedEmulatorOptions {
   readonly onRefuse: 'stay' | 'redirect';
   readonly followersPageSize: number;
   readonly dailyQuota: Readonly<Required<DailyQuotas>>;
+  readonly latency: number;
   readonly push: ResolvedPush | undefined;
 }
 
@@ -215,6 +218,7 @@ export function resolveEmulatorOptions(options: EmulatorOptions = {}): ResolvedE
     onRefuse,
     followersPageSize: count('followersPageSize', options.followersPageSize, 10_000, 1, 10_000),
     dailyQuota,
+    latency: seconds('latency', options.latency, 0, 0, 10),
     push: options.push === undefined ? undefined : resolvePush(options.push, appId),
   });
 }

@@ -1,52 +1,40 @@
 /**
- * The three Keyv calls the library makes, with a failing store turned into a miss: an unreachable Redis slows
- * the site down (every lookup goes to WeChat) but does not take it down.
+ * The three Keyv calls the library makes, each bounded by the {@link StoreGuard}: a failing or silent store is a
+ * miss (reads) or a dropped value (writes). An unreachable Redis slows the site down (every lookup goes to
+ * WeChat) but neither takes it down nor holds a request.
  *
  * Keyv 5 swallows store errors unless it was created with `throwOnErrors: true`: a failed `set` then only
  * answers `false` (seen here), and a failed `get` reads as a miss that nobody hears of.
  */
 import type { Keyv } from 'keyv';
-import { describeForeignError, type Logger } from '../util/logger.js';
+import type { Logger } from '../util/logger.js';
+import { StoreGuard } from './store-guard.js';
 
 export class CacheStore {
   readonly #keyv: Keyv;
-  readonly #logger: Logger;
+  /** Shared with the Redis lock on the same client: one outage, one state. */
+  readonly guard: StoreGuard;
 
-  constructor(keyv: Keyv, logger: Logger) {
+  constructor(keyv: Keyv, logger: Logger, timeoutMs: number) {
     this.#keyv = keyv;
-    this.#logger = logger;
+    this.guard = new StoreGuard(timeoutMs, logger);
   }
 
-  async get(key: string): Promise<unknown> {
-    try {
-      return await this.#keyv.get<unknown>(key);
-    } catch (error) {
-      this.#warn('read', error);
-      return undefined;
-    }
+  /** The Keyv this store wraps (the lock looks at its adapter). */
+  get keyv(): Keyv {
+    return this.#keyv;
+  }
+
+  get(key: string): Promise<unknown> {
+    return this.guard.run('read', () => this.#keyv.get<unknown>(key), undefined);
   }
 
   /** `ttl` in milliseconds, at least 1: Keyv reads 0 as "for ever". */
   async set(key: string, value: unknown, ttl: number): Promise<void> {
-    try {
-      const stored = await this.#keyv.set(key, value, Math.max(1, Math.ceil(ttl)));
-      if (stored === false) this.#warn('write', undefined);
-    } catch (error) {
-      this.#warn('write', error);
-    }
+    await this.guard.run('write', () => this.#keyv.set(key, value, Math.max(1, Math.ceil(ttl))), true, (stored) => stored === false);
   }
 
   async delete(key: string): Promise<void> {
-    try {
-      await this.#keyv.delete(key);
-    } catch (error) {
-      this.#warn('delete', error);
-    }
-  }
-
-  #warn(operation: string, error: unknown): void {
-    // The error's message is not repeated: a store's message may quote the value, and values are tokens.
-    const cause = error === undefined ? 'Keyv answered false' : describeForeignError(error);
-    this.#logger.warn(`koa-wechat-subscription: the store failed to ${operation} a key (${cause}); treating it as a miss`);
+    await this.guard.run('delete', () => this.#keyv.delete(key), true);
   }
 }

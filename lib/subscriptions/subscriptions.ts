@@ -68,6 +68,7 @@ export class Subscriptions {
     const { client, tokens } = options;
     this.#batcher = new UserInfoBatcher(
       (openids) => tokens.withToken((accessToken) => client.fetchUserInfoBatch({ accessToken, openids })),
+      (openid) => tokens.withToken((accessToken) => client.fetchUserInfo({ accessToken, openid })),
       options.batchWindowMs,
     );
   }

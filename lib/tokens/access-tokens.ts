@@ -22,8 +22,18 @@ export abstract class AccessTokens {
   abstract renew(failed: string): Promise<string>;
 
   /**
+   * After the token `renew` gave was refused too: a token to try a last time, or undefined for none. The
+   * default is none; a source that can tell an adopted token from one it fetched itself may fetch once.
+   */
+  protected renewOnceMore(_failed: string): Promise<string | undefined> {
+    return Promise.resolve(undefined);
+  }
+
+  /**
    * Runs `call` with the token. When WeChat refuses the token (40001, 40014, 42001), renews it and runs
-   * `call` once more; a second refusal is thrown, so that a broken token can never cause a loop.
+   * `call` once more. A second refusal is thrown, so that a broken token can never cause a loop, unless the
+   * renewed token was another process's, adopted from the store: that one may be as dead as ours (a forced
+   * expiry), so one token of our own is fetched and tried, and its refusal is thrown.
    */
   async withToken<T>(call: (accessToken: string) => Promise<T>): Promise<T> {
     const accessToken = await this.get();
@@ -34,7 +44,14 @@ export abstract class AccessTokens {
       const renewed = await this.renew(accessToken);
       // The source gave back the token WeChat just refused: trying it again could only fail again.
       if (renewed === accessToken) throw error;
-      return call(renewed);
+      try {
+        return await call(renewed);
+      } catch (again) {
+        if (!isTokenRefused(again)) throw again;
+        const fetched = await this.renewOnceMore(renewed);
+        if (fetched === undefined || fetched === renewed || fetched === accessToken) throw again;
+        return call(fetched);
+      }
     }
   }
 }

@@ -11,8 +11,9 @@ import type { CacheStore } from '../store/cache-store.js';
 import { tokenKey, tokenLockKey } from '../store/keys.js';
 import { debug } from '../util/debug.js';
 import { describeForeignError, type Logger } from '../util/logger.js';
+import { pause } from '../util/pause.js';
 import { AccessTokens } from './access-tokens.js';
-import type { ReleaseLock, TokenLock } from './lock.js';
+import { isPollingLock, type PollingLock, type ReleaseLock, type TokenLock } from './lock.js';
 import { isCachedToken, scheduleToken, type CachedToken } from './schedule.js';
 
 /** Where tokens come from: `stable` (`POST /cgi-bin/stable_token`) or `classic` (`GET /cgi-bin/token`). */
@@ -30,6 +31,9 @@ export interface FetchedTokensOptions {
 const FAILURE_HOLD_MS = 10_000;
 /** After a failed background refresh, the next waits this long (the cached token serves meanwhile). */
 const QUIET_AFTER_FAILED_REFRESH_MS = 10_000;
+/** A waiter for a polled lock looks in the store after this pause, growing to the last one. */
+const FIRST_LOOK_MS = 20;
+const LAST_LOOK_MS = 200;
 
 type GoodEnough = (stored: CachedToken, now: number) => boolean;
 
@@ -47,6 +51,8 @@ export class FetchedTokens extends AccessTokens {
   #memo: CachedToken | undefined;
   readonly #flights = new Map<string, Promise<CachedToken>>();
   #heldFailure: { error: WeChatError; until: number } | undefined;
+  /** The latest tokens this process fetched itself, to tell them from tokens adopted from the store. */
+  readonly #fetchedHere = new Set<string>();
   #quietUntil = 0;
 
   constructor({ client, source, store, lock, logger }: FetchedTokensOptions) {
@@ -83,6 +89,21 @@ export class FetchedTokens extends AccessTokens {
     return renewed.accessToken;
   }
 
+  /**
+   * The token `renew` adopted from the store was refused too: several processes held tokens of their own (the
+   * shared lock was away) and all died at once. Fetch one, under the lock, taking from the store only a token
+   * fetched after this refusal; a token this process fetched itself is never fetched for again (no loop).
+   */
+  protected override async renewOnceMore(failed: string): Promise<string | undefined> {
+    if (this.#fetchedHere.has(failed)) return undefined;
+    if (this.#memo?.accessToken === failed) this.#memo = undefined;
+    const since = Date.now();
+    const fresh = await this.#flight(`renew-once-more:${failed}`, () =>
+      this.#fetchUnlessStored((stored, now) => stored.accessToken !== failed && now < stored.expiresAt && (stored.fetchedAt ?? 0) >= since),
+    );
+    return fresh.accessToken;
+  }
+
   async #load(): Promise<CachedToken> {
     const stored = await this.#readStored();
     if (stored !== undefined && Date.now() < stored.expiresAt) return this.#adopt(stored);
@@ -104,18 +125,46 @@ export class FetchedTokens extends AccessTokens {
   /** Under the lock: take the stored token if it is good enough, or else fetch one and store it. */
   async #fetchUnlessStored(goodEnough: GoodEnough): Promise<CachedToken> {
     this.#throwHeldFailure();
+    if (isPollingLock(this.#lock)) return this.#fetchUnlessStoredPolling(this.#lock, goodEnough);
     const release = await this.#acquireLock();
     try {
-      // Double-check: while this caller waited for the lock, another process may have stored a new token.
-      const stored = await this.#readStored();
-      if (stored !== undefined && goodEnough(stored, Date.now())) return this.#adopt(stored);
-      const fresh = await this.#fetchFromWeChat();
-      await this.#store.set(this.#key, fresh, fresh.expiresAt - Date.now());
-      this.#memo = fresh;
-      return fresh;
+      return await this.#checkThenFetch(goodEnough);
     } finally {
       await release();
     }
+  }
+
+  /**
+   * With a lock that is asked without waiting (Redis): while another process holds it, look in the store after
+   * each pause and take its token as soon as it is there. The wait is bounded by the holder's lease: once it
+   * ends, the next attempt takes the lock. A lock that cannot be asked leaves this process's single flight.
+   */
+  async #fetchUnlessStoredPolling(lock: PollingLock, goodEnough: GoodEnough): Promise<CachedToken> {
+    for (let wait = FIRST_LOOK_MS; ; wait = Math.min(wait * 1.5, LAST_LOOK_MS)) {
+      const attempt = await lock.attempt(this.#lockKey, this.#lockTtl);
+      if (attempt === 'unavailable') return this.#checkThenFetch(goodEnough);
+      if (attempt !== 'held') {
+        try {
+          return await this.#checkThenFetch(goodEnough);
+        } finally {
+          await attempt();
+        }
+      }
+      await pause(wait);
+      const stored = await this.#readStored();
+      if (stored !== undefined && goodEnough(stored, Date.now())) return this.#adopt(stored);
+      this.#throwHeldFailure();
+    }
+  }
+
+  async #checkThenFetch(goodEnough: GoodEnough): Promise<CachedToken> {
+    // Double-check: while this caller waited for the lock, another process may have stored a new token.
+    const stored = await this.#readStored();
+    if (stored !== undefined && goodEnough(stored, Date.now())) return this.#adopt(stored);
+    const fresh = await this.#fetchFromWeChat();
+    await this.#store.set(this.#key, fresh, fresh.expiresAt - Date.now());
+    this.#memo = fresh;
+    return fresh;
   }
 
   /**
@@ -152,7 +201,9 @@ export class FetchedTokens extends AccessTokens {
       const answer = this.#source === 'stable' ? await this.#client.fetchStableToken() : await this.#client.fetchClassicToken();
       debug('fetched a %s access token for %s: expires_in %d', this.#source, this.#client.appId, answer.expires_in);
       this.#heldFailure = undefined;
-      return scheduleToken(answer.access_token, answer.expires_in, askedAt);
+      if (this.#fetchedHere.size >= 8) this.#fetchedHere.clear();
+      this.#fetchedHere.add(answer.access_token);
+      return { ...scheduleToken(answer.access_token, answer.expires_in, askedAt), fetchedAt: Date.now() };
     } catch (error) {
       if (error instanceof WeChatApiError && (error.category === 'config' || error.category === 'quota')) {
         this.#heldFailure = { error, until: Date.now() + FAILURE_HOLD_MS };

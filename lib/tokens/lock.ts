@@ -1,7 +1,7 @@
 /**
  * The seam that lets several processes share one token: whoever holds the lock fetches, the others wait and
- * then find the new token in the shared store. A Redis lock is later work; the in-memory lock here serves one
- * process (and the tests of the protocol).
+ * then find the new token in the shared store. The in-memory lock here serves one process (and the tests of
+ * the protocol); a Redis-backed store brings its Redis lock (`redis-lock.ts`).
  */
 
 /** Gives back the lock. Safe to call twice. */
@@ -14,6 +14,18 @@ export interface TokenLock {
    * after `ttl` seconds, so that a holder that died cannot block the others for ever.
    */
   acquire(key: string, ttl: number): Promise<ReleaseLock>;
+}
+
+/**
+ * A lock that is asked without waiting, so that a waiter can look in the store between attempts and take the
+ * holder's token as soon as it is there. `unavailable`: the lock could not be asked (its store is down).
+ */
+export interface PollingLock {
+  attempt(key: string, ttl: number): Promise<ReleaseLock | 'held' | 'unavailable'>;
+}
+
+export function isPollingLock(lock: unknown): lock is PollingLock {
+  return typeof (lock as Partial<PollingLock> | null)?.attempt === 'function';
 }
 
 /** A lock that serves one process: callers queue in the order they came. */

@@ -10,6 +10,8 @@ export interface CachedToken {
   expiresAt: number;
   /** From here on, one background refresh starts while callers keep using the token. */
   refreshAt: number;
+  /** When WeChat's answer arrived: a token fetched after a refusal was seen is not the refused generation. */
+  fetchedAt?: number;
 }
 
 /**

@@ -7,6 +7,8 @@ import type { Server } from 'node:http';
 import { readConfig, type DemoConfig } from '../../demo/config.js';
 import { startDemoEmulator } from '../../demo/embedded-emulator.js';
 import { startDemo, type RunningDemo } from '../../demo/start.js';
+import { createWeChat } from '../../lib/index.js';
+import { createWeChatOfItsOwn } from '../../lib/create-wechat.js';
 import type { Emulator } from '../../lib/emulator/index.js';
 import { Visitor } from './site.js';
 import { startTapProxy, type TapProxy, type TappedCall } from './tap-proxy.js';
@@ -45,8 +47,10 @@ export interface DemoStartOptions {
 /** Call inside a `describe`: registers the `afterEach` that closes what `start` opened. */
 export function useDemo(): { start(options?: DemoStartOptions): Promise<DemoUnderTest> } {
   const opened: Array<() => Promise<void>> = [];
+  let demos = 0;
   afterEach(async () => {
     for (const close of opened.splice(0).reverse()) await close();
+    demos = 0;
   });
   return {
     async start({ env = {}, wire = false } = {}) {
@@ -62,7 +66,8 @@ export function useDemo(): { start(options?: DemoStartOptions): Promise<DemoUnde
       }
       const config = readConfig({ PORT: '0', ...account, ...env });
       const log: string[] = [];
-      const demo = await startDemo(config, (line) => log.push(line));
+      // A second demo of one test plays another process: services of its own, outside this process's registry.
+      const demo = await startDemo(config, (line) => log.push(line), demos++ === 0 ? createWeChat : createWeChatOfItsOwn);
       opened.push(() => demo.close());
       const received: string[] = [];
       demo.server.on('request', (incoming: { method?: string; url?: string }) => {

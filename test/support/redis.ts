@@ -10,8 +10,13 @@ export const REDIS_URL = `redis://${REDIS_HOST}:${REDIS_PORT}`;
 
 /** A PING over a plain socket, as .ci/run does: true when Redis answers +PONG. */
 function redisAnswers(): Promise<boolean> {
+  return redisAnswersOn(REDIS_PORT);
+}
+
+/** The same PING, to any port of 127.0.0.1. */
+export function redisAnswersOn(port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = createConnection({ host: REDIS_HOST, port: REDIS_PORT });
+    const socket = createConnection({ host: REDIS_HOST, port });
     const done = (answer: boolean) => {
       socket.destroy();
       resolve(answer);

@@ -40,6 +40,8 @@ export function apiRoutes(state: EmulatorState) {
       return;
     }
     state.traffic.count(ctx.path);
+    // On the real clock, not the emulator's: a test's fake or advanced time must not change how long a call takes.
+    if (state.options.latency > 0) await new Promise((resolve) => setTimeout(resolve, state.options.latency * 1000));
     const fault = endpoint === undefined ? undefined : state.faults.take(endpoint.path);
     const record = (status: number): void =>
       state.traffic.record({ method: ctx.method, url: canonicalUrl(ctx), status, errcode: (ctx.state as { errcode?: number }).errcode, fault });
