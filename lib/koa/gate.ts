@@ -80,9 +80,11 @@ async function servedSignInReturn(ctx: Context, site: SiteServices): Promise<boo
     await new SignInFlow(ctx, site).complete(back?.state ?? '', back?.code, '/');
     return true;
   }
+  // The clean URL becomes a Location: only ever a local path (`//evil.example` is another host to a browser).
+  const here = safeReturnTo(cleanPath(ctx));
   // Without a code, a state is WeChat's only when this browser has that sign-in under way (a refusal).
-  if (back === undefined || !isRead(ctx) || (back.code === undefined && pendingFor(ctx, back.state, Date.now(), safeReturnTo(cleanPath(ctx))) === undefined)) return false;
-  await new SignInFlow(ctx, site).complete(back.state, back.code, cleanPath(ctx));
+  if (back === undefined || !isRead(ctx) || (back.code === undefined && pendingFor(ctx, back.state, Date.now(), here) === undefined)) return false;
+  await new SignInFlow(ctx, site).complete(back.state, back.code, here);
   return true;
 }
 
