@@ -49,7 +49,8 @@ export function readRecord(raw: unknown, now: number): SignInRecord {
   const record: SignInRecord = {};
   if (isIdentity(data.identity)) record.identity = data.identity;
   const completed = data.completed as SignInRecord['completed'] | null;
-  if (completed !== null && typeof completed === 'object' && typeof completed.state === 'string' && typeof completed.returnTo === 'string') {
+  // The session is signed; the path is checked all the same, since it becomes a redirect's Location.
+  if (completed !== null && typeof completed === 'object' && typeof completed.state === 'string' && typeof completed.returnTo === 'string' && safeReturnTo(completed.returnTo) === completed.returnTo) {
     record.completed = { state: completed.state, returnTo: completed.returnTo };
   }
   if (typeof data.restartedAt === 'number' && now - data.restartedAt < RESTART_WINDOW_MS) record.restartedAt = data.restartedAt;
