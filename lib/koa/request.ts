@@ -46,9 +46,24 @@ export function cleanPath(ctx: Context): string {
   // Taken apart by hand, not by URLSearchParams: the rest of the query comes back byte for byte as it was sent.
   const query = ctx.querystring
     .split('&')
-    .filter((part) => part !== '' && !SIGN_IN_PARAMS.includes(part.split('=', 1)[0]!))
+    .filter((part) => part !== '' && !SIGN_IN_PARAMS.includes(paramName(part)))
     .join('&');
   return `${browserPath(ctx)}${query === '' ? '' : `?${query}`}`;
+}
+
+/**
+ * A query part's name as Koa's `ctx.query` reads it: decoded. Compared raw, `st%61te=x` would stay in the
+ * clean URL (hence in the redirect_uri) while `ctx.query.state` reads it, and WeChat's own `state` beside it
+ * would make a repeated one, never completed: a trip through WeChat for ever.
+ */
+function paramName(part: string): string {
+  const name = part.split('=', 1)[0]!.replace(/\+/g, ' ');
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    // A malformed escape: Koa's parsers keep such a name as it is.
+    return name;
+  }
 }
 
 /**
