@@ -38,4 +38,23 @@ describe('gate: adversarial review', () => {
       expect(browsed.response.status, describeBrowse(browsed)).to.equal(200);
     });
   });
+
+  describe('the clean URL as a redirect', () => {
+    it('a signed-in visitor sent to `//evil.example/?code&state` must not be redirected off the site (open redirect)', async () => {
+      const { visitor } = await site.start();
+      const browser = visitor();
+      await browser.signIn('/page', FOLLOWER);
+      const response = await browser.get(`//evil.example/?code=x&state=${FOREIGN_STATE}`);
+      const location = response.headers.location ?? '';
+      expect(location, `${response.status} -> ${location}`).not.to.match(/^\/\/|^[a-z][a-z0-9+.-]*:/i);
+      expect(response.text ?? '').not.to.include('href="//evil.example');
+    });
+
+    it('a visitor not signed in sent to `//evil.example/?code&state` must not be offered a link off the site', async () => {
+      const { visitor } = await site.start();
+      const response = await visitor().get(`//evil.example/?code=x&state=${FOREIGN_STATE}`);
+      expect(response.text ?? '', `${response.status} ${response.headers.location}`).not.to.include('href="//evil.example');
+      expect(response.headers.location ?? '').not.to.match(/^\/\//);
+    });
+  });
 });

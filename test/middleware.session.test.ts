@@ -58,6 +58,17 @@ for (const [mode, defaults] of [['WeChat returns to the gated URL', {}], ['a ded
       expect(`Cookie: ${browser.cookieHeader()}`.length).to.be.below(PROXY_HEADER_LINE);
     });
 
+    it('a used sign-in\'s cookie goes when the next sign-in starts: the browser does not carry it for 20 minutes', async () => {
+      const s = await site.start(mount);
+      const browser = s.visitor();
+      const { callback } = await browser.signIn('/page', { nickname: 'Band' });
+      const used = callback.searchParams.get('state')!;
+      expect(browser.cookieHeader()).to.include(`wechat-sign-in-${used}=used`);
+      const next = await browser.get('/me');
+      expect(next.status).to.equal(302);
+      expect(browser.cookieHeader()).not.to.include(`wechat-sign-in-${used}`);
+    });
+
     it('four tabs signing in at once each land on their own page; a fifth pushes out the oldest, which then goes on signed in, without an exchange', async () => {
       const s = await site.start(mount);
       const browser = s.visitor();

@@ -51,8 +51,11 @@ export function pendingSignIns(ctx: Context, now: number, here: string): Pending
 /** `returnsTo`: the path WeChat will return to; the cookie keeps the return path only when it is another. */
 export function rememberPending(ctx: Context, pending: PendingSignIn, now: number, returnsTo: string): void {
   const kept = pendingSignIns(ctx, now, returnsTo);
-  // The oldest go altogether: every cookie kept rides on every request to the site.
-  for (const old of kept.slice(0, Math.max(0, kept.length - (MAX_KEPT - 1)))) ctx.cookies.set(PREFIX + old.state, null, { signed: false, path: '/', overwrite: true });
+  // The oldest go altogether, and so do used ones: every cookie kept rides on every request to the site.
+  const used = [...ctx.get('Cookie').matchAll(/(?:^|;\s*)wechat-sign-in-([A-Za-z0-9]{1,128})=used(?=;|$)/g)].map((match) => match[1]!);
+  for (const state of [...used, ...kept.slice(0, Math.max(0, kept.length - (MAX_KEPT - 1))).map((old) => old.state)]) {
+    ctx.cookies.set(PREFIX + state, null, { signed: false, path: '/', overwrite: true });
+  }
   const name = PREFIX + pending.state;
   const value = encodePending(pending, pending.returnTo !== returnsTo);
   // SameSite=Lax: WeChat's return is a cross-site top-level GET, which carries Lax cookies, and nothing else does.
