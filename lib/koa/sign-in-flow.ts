@@ -10,6 +10,7 @@ import {
   decideDisowned,
   decideGatedRequest,
   decideGrant,
+  usableIdentity,
   type Answering,
   type ExchangeOutcome,
   type GatedRequest,
@@ -39,6 +40,9 @@ export class SignInFlow {
 
   /** A gated request: the identity to go on with, or undefined once the visitor has been answered. */
   gate(request: Omit<GatedRequest, 'pending' | 'justCompleted'>): WeChatIdentity | undefined {
+    // The hot path, a known visitor: the decision's own first rule, before reading the sign-in cookies it needs not.
+    const known = usableIdentity(this.#record, request.scope, request.signInMaxAge, this.#now);
+    if (known !== undefined) return known;
     const step = decideGatedRequest(this.#record, this.#withPending(request), this.#now, newState);
     if (step.action === 'proceed') return step.identity;
     this.#carry(step);
