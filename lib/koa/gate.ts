@@ -25,8 +25,7 @@ export function createGate(site: SiteServices, gate: ResolvedGateOptions): Middl
     if (await servedSignInReturn(ctx, site)) return;
     const flow = new SignInFlow(ctx, site);
     if (site.site.onlyInWeChat && !inWeChat(ctx)) return answer(ctx, ANSWERS.openInWeChat);
-    const request = gatedRequest(ctx, gate);
-    const identity = flow.gate(request);
+    const identity = flow.known(gate.scope, gate.signInMaxAge) ?? flow.gate(gatedRequest(ctx, gate));
     if (identity === undefined) return;
 
     let status: SubscriptionStatus;
@@ -34,7 +33,7 @@ export function createGate(site: SiteServices, gate: ResolvedGateOptions): Middl
       status = await services.subscriptions.status(identity.openid, { snapshotUser: identity.snapshotUser === true, maxAge: gate.statusMaxAge });
     } catch (error) {
       if (!(error instanceof WeChatError)) throw error;
-      if (isDisowned(error) && flow.disowned(identity.openid, request)) return;
+      if (isDisowned(error) && flow.disowned(identity.openid, gatedRequest(ctx, gate))) return;
       // Never a silent `false`: either the visitor is told WeChat could not say, or the route decides with `undefined`.
       if (gate.onUnknown === 'deny') return answerUnavailable(ctx, error);
       ctx.app.emit('error', error, ctx);
@@ -80,10 +79,11 @@ async function servedSignInReturn(ctx: Context, site: SiteServices): Promise<boo
     await new SignInFlow(ctx, site).complete(back?.state ?? '', back?.code, '/');
     return true;
   }
+  if (back === undefined || !isRead(ctx)) return false;
   // The clean URL becomes a Location: only ever a local path (`//evil.example` is another host to a browser).
   const here = safeReturnTo(cleanPath(ctx));
   // Without a code, a state is WeChat's only when this browser has that sign-in under way (a refusal).
-  if (back === undefined || !isRead(ctx) || (back.code === undefined && pendingFor(ctx, back.state, Date.now(), here) === undefined)) return false;
+  if (back.code === undefined && pendingFor(ctx, back.state, Date.now(), here) === undefined) return false;
   await new SignInFlow(ctx, site).complete(back.state, back.code, here);
   return true;
 }

@@ -15,6 +15,7 @@ import {
   type ExchangeOutcome,
   type GatedRequest,
 } from '../sign-in/decide.js';
+import type { OAuthScope } from '../client/types.js';
 import type { SignInRecord, WeChatIdentity } from '../sign-in/record.js';
 import { newState } from '../sign-in/state.js';
 import { ANSWERS, answer, answerUnavailable } from './pages.js';
@@ -38,11 +39,16 @@ export class SignInFlow {
     this.#record = readSessionRecord(this.#session, this.#now);
   }
 
+  /**
+   * The hot path, a known visitor: the gated decision's own first rule, before anything else is read off the
+   * request (the return path, the sign-in cookies), which only a sign-in needs.
+   */
+  known(scope: OAuthScope, signInMaxAge: number | undefined): WeChatIdentity | undefined {
+    return usableIdentity(this.#record, scope, signInMaxAge, this.#now);
+  }
+
   /** A gated request: the identity to go on with, or undefined once the visitor has been answered. */
   gate(request: Omit<GatedRequest, 'pending' | 'justCompleted'>): WeChatIdentity | undefined {
-    // The hot path, a known visitor: the decision's own first rule, before reading the sign-in cookies it needs not.
-    const known = usableIdentity(this.#record, request.scope, request.signInMaxAge, this.#now);
-    if (known !== undefined) return known;
     const step = decideGatedRequest(this.#record, this.#withPending(request), this.#now, newState);
     if (step.action === 'proceed') return step.identity;
     this.#carry(step);
