@@ -57,9 +57,9 @@ export const SERVICE_OPTION_NAMES = [
   'storeTimeout',
   'logger',
 ] as const;
-export const SITE_OPTION_NAMES = ['callbackPath', 'publicUrl', 'onlyInWeChat', 'accountName', 'qrCodeUrl'] as const;
-export const GATE_OPTION_NAMES = ['enforce', 'scope', 'statusMaxAge', 'signInMaxAge', 'onUnknown', 'onNotSubscribed'] as const;
-export const WECHAT_OPTION_NAMES: readonly string[] = [...SERVICE_OPTION_NAMES, ...SITE_OPTION_NAMES];
+const SITE_OPTION_NAMES = ['callbackPath', 'publicUrl', 'onlyInWeChat', 'accountName', 'qrCodeUrl'] as const;
+const GATE_OPTION_NAMES = ['enforce', 'scope', 'statusMaxAge', 'signInMaxAge', 'onUnknown', 'onNotSubscribed'] as const;
+const WECHAT_OPTION_NAMES: readonly string[] = [...SERVICE_OPTION_NAMES, ...SITE_OPTION_NAMES];
 
 /** Names of 0.1 that now mean one thing each; a route given the old one is told the new. */
 const RENAMED_GATE_OPTIONS: Readonly<Record<string, string>> = { maxAge: 'signInMaxAge', statusTtl: 'statusMaxAge' };

@@ -8,7 +8,7 @@ import { WeChatSetupError } from '../errors.js';
 import { readRecord, serializeRecord, type SignInRecord } from '../sign-in/record.js';
 import { clearSignedInMark } from './sign-in-cookies.js';
 
-export const SESSION_KEY = 'wechat';
+const SESSION_KEY = 'wechat';
 
 export type SessionHolder = Record<string, unknown> & { regenerate?: () => Promise<void> | undefined };
 

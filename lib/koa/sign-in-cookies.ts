@@ -18,7 +18,7 @@ const USED = 'used';
 /** Expired sign-ins are still answered "try again" for as long again. */
 const COOKIE_LIFETIME_MS = 2 * PENDING_LIFETIME_MS;
 /** Long enough for the redirect after the callback, short enough never to meet a visitor's next sign-in. */
-export const SIGNED_IN_MARK_MS = 60_000;
+const SIGNED_IN_MARK_MS = 60_000;
 /** Enough for a few tabs at once; older ones are dropped when a new one is added. */
 const MAX_KEPT = 4;
 /** 128 bits of HMAC-SHA256: one short signature inside the value, where Koa's signed cookies add a second cookie each. */

@@ -130,7 +130,7 @@ export class SignInFlow {
 }
 
 /** A redirect that no cache may keep: it carries a single-use state, or ends a sign-in. */
-export function redirectNoStore(ctx: Context, url: string): void {
+function redirectNoStore(ctx: Context, url: string): void {
   ctx.set('Cache-Control', 'no-store');
   ctx.redirect(url);
 }

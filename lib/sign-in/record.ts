@@ -41,7 +41,7 @@ export interface SignInRecord {
 /** Sign-ins older than this are dropped: a code lives 5 minutes, and the consent sheet may wait a little. */
 export const PENDING_LIFETIME_MS = 10 * 60_000;
 /** A restart older than this no longer counts against the next failure. */
-export const RESTART_WINDOW_MS = 5 * 60_000;
+const RESTART_WINDOW_MS = 5 * 60_000;
 
 export function readRecord(raw: unknown, now: number): SignInRecord {
   if (raw === null || typeof raw !== 'object') return {};
