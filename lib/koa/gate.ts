@@ -76,7 +76,7 @@ async function servedSignInReturn(ctx: Context, site: SiteServices): Promise<boo
       ctx.status = 405;
       return true;
     }
-    await new SignInFlow(ctx, site).complete(back?.state ?? '', back?.code, '/');
+    await new SignInFlow(ctx, site).complete(back?.state ?? '', back?.code, safeReturnTo(cleanPath(ctx)), '/');
     return true;
   }
   if (back === undefined || !isRead(ctx)) return false;
@@ -84,7 +84,7 @@ async function servedSignInReturn(ctx: Context, site: SiteServices): Promise<boo
   const here = safeReturnTo(cleanPath(ctx));
   // Without a code, a state is WeChat's only when this browser has that sign-in under way (a refusal).
   if (back.code === undefined && pendingFor(ctx, back.state, Date.now(), here) === undefined) return false;
-  await new SignInFlow(ctx, site).complete(back.state, back.code, here);
+  await new SignInFlow(ctx, site).complete(back.state, back.code, here, here);
   return true;
 }
 

@@ -31,18 +31,16 @@ const MAC_LENGTH = 22;
  */
 export function pendingFor(ctx: Context, state: string, now: number, returnedTo: string): PendingSignIn | undefined {
   if (!STATE_PATTERN.test(state)) return undefined;
-  const pending = decodePending(state, verified(ctx, PREFIX + state), returnedTo);
+  const pending = decodePending(state, readSigned(ctx, PREFIX + state), returnedTo);
   // An expired one is still answered: a callback for it deserves "try again", not "not yours".
   return pending !== undefined && now - pending.startedAt < COOKIE_LIFETIME_MS ? pending : undefined;
 }
 
 /** Every live sign-in under way in this browser, oldest first; `here` stands for the return path of those that hold none. */
 export function pendingSignIns(ctx: Context, now: number, here: string): PendingSignIn[] {
-  const header = ctx.get('Cookie');
-  if (!header.includes(PREFIX)) return [];
   const found: PendingSignIn[] = [];
-  for (const match of header.matchAll(/(?:^|;\s*)wechat-sign-in-([A-Za-z0-9]{1,128})=/g)) {
-    const pending = pendingFor(ctx, match[1]!, now, here);
+  for (const { state } of signInCookies(ctx)) {
+    const pending = pendingFor(ctx, state, now, here);
     if (pending !== undefined && isLive(pending, now)) found.push(pending);
   }
   return found.sort((a, b) => a.startedAt - b.startedAt);
@@ -52,14 +50,11 @@ export function pendingSignIns(ctx: Context, now: number, here: string): Pending
 export function rememberPending(ctx: Context, pending: PendingSignIn, now: number, returnsTo: string): void {
   const kept = pendingSignIns(ctx, now, returnsTo);
   // The oldest go altogether, and so do used ones: every cookie kept rides on every request to the site.
-  const used = [...ctx.get('Cookie').matchAll(/(?:^|;\s*)wechat-sign-in-([A-Za-z0-9]{1,128})=used(?=;|$)/g)].map((match) => match[1]!);
+  const used = signInCookies(ctx).filter((each) => each.value === USED).map((each) => each.state);
   for (const state of [...used, ...kept.slice(0, Math.max(0, kept.length - (MAX_KEPT - 1))).map((old) => old.state)]) {
     ctx.cookies.set(PREFIX + state, null, { signed: false, path: '/', overwrite: true });
   }
-  const name = PREFIX + pending.state;
-  const value = encodePending(pending, pending.returnTo !== returnsTo);
-  // SameSite=Lax: WeChat's return is a cross-site top-level GET, which carries Lax cookies, and nothing else does.
-  ctx.cookies.set(name, `${value}.${mac(String((ctx.app.keys as unknown[])[0]), name, value)}`, { signed: false, httpOnly: true, sameSite: 'lax', path: '/', maxAge: COOKIE_LIFETIME_MS, overwrite: true });
+  writeSigned(ctx, PREFIX + pending.state, encodePending(pending, pending.returnTo !== returnsTo), COOKIE_LIFETIME_MS);
 }
 
 /** Single use: the answer that uses the cookie marks it used. */
@@ -70,21 +65,37 @@ export function forgetPending(ctx: Context, state: string): void {
 
 /** The mark holds the state of the sign-in that completed, which the session's record names too. */
 export function markSignedIn(ctx: Context, state: string): void {
-  ctx.cookies.set(SIGNED_IN, state, { signed: true, httpOnly: true, sameSite: 'lax', path: '/', maxAge: SIGNED_IN_MARK_MS, overwrite: true });
+  writeSigned(ctx, SIGNED_IN, state, SIGNED_IN_MARK_MS);
 }
 
 /** The state of the sign-in this browser completed within the mark's minute, if any. */
 export function signedInMark(ctx: Context): string | undefined {
-  const state = ctx.cookies.get(SIGNED_IN, { signed: true });
+  const state = readSigned(ctx, SIGNED_IN);
   return state !== undefined && STATE_PATTERN.test(state) ? state : undefined;
 }
 
 export function clearSignedInMark(ctx: Context): void {
-  if (ctx.cookies.get(SIGNED_IN) !== undefined) ctx.cookies.set(SIGNED_IN, null, { signed: true, path: '/', overwrite: true });
+  if (ctx.cookies.get(SIGNED_IN, { signed: false }) !== undefined) ctx.cookies.set(SIGNED_IN, null, { signed: false, path: '/', overwrite: true });
 }
 
-/** The value of a cookie signed by `rememberPending`, if the signature holds for one of `app.keys` (they may rotate). */
-function verified(ctx: Context, name: string): string | undefined {
+/** The sign-in cookies this request carries: each state with its raw value. */
+function signInCookies(ctx: Context): Array<{ state: string; value: string }> {
+  const header = ctx.get('Cookie');
+  if (!header.includes(PREFIX)) return [];
+  return [...header.matchAll(/(?:^|;\s*)wechat-sign-in-([A-Za-z0-9]{1,128})=([^;]*)/g)].map(([, state, value]) => ({ state: state!, value: value!.trim() }));
+}
+
+/**
+ * One cookie signed with `app.keys[0]`, its signature inside the value. SameSite=Lax: WeChat's return is a
+ * cross-site top-level GET, which carries Lax cookies, and nothing else cross-site does.
+ */
+function writeSigned(ctx: Context, name: string, value: string, maxAge: number): void {
+  const signature = mac(String((ctx.app.keys as unknown[])[0]), name, value);
+  ctx.cookies.set(name, `${value}.${signature}`, { signed: false, httpOnly: true, sameSite: 'lax', path: '/', maxAge, overwrite: true });
+}
+
+/** The value of a cookie written by `writeSigned`, if the signature holds for one of `app.keys` (they may rotate). */
+function readSigned(ctx: Context, name: string): string | undefined {
   const raw = ctx.cookies.get(name, { signed: false });
   const dot = raw?.lastIndexOf('.') ?? -1;
   if (raw === undefined || dot === -1) return undefined;

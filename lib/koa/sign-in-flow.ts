@@ -20,8 +20,7 @@ import type { SignInRecord, WeChatIdentity } from '../sign-in/record.js';
 import { newState } from '../sign-in/state.js';
 import { ANSWERS, answer, answerUnavailable } from './pages.js';
 import { clearSignedInMark, forgetPending, markSignedIn, pendingFor, pendingSignIns, rememberPending, signedInMark } from './sign-in-cookies.js';
-import { cleanPath, returnPath, returnUrl } from './request.js';
-import { safeReturnTo } from '../sign-in/return-to.js';
+import { returnPath, returnUrl } from './request.js';
 import { readSessionRecord, regenerate, sessionOf, writeSessionRecord, type SessionHolder } from './session.js';
 import type { SiteServices } from './site-services.js';
 
@@ -63,10 +62,13 @@ export class SignInFlow {
     return true;
   }
 
-  /** WeChat's return with `state` and `code`, on a gated URL or the dedicated callback path. */
-  async complete(state: string, code: string | undefined, fallback: string): Promise<void> {
+  /**
+   * WeChat's return with `state` and `code`, on a gated URL or the dedicated callback path. `returnedTo` is
+   * that URL, clean and checked; `fallback` is where a visitor signed in meanwhile goes.
+   */
+  async complete(state: string, code: string | undefined, returnedTo: string, fallback: string): Promise<void> {
     const ctx = this.#ctx;
-    const pending = pendingFor(ctx, state, this.#now, safeReturnTo(cleanPath(ctx)));
+    const pending = pendingFor(ctx, state, this.#now, returnedTo);
     const step = decideCallback(this.#record, { state, code, pending, fallback, cookiesSent: ctx.get('Cookie') !== '', atPage: this.#site.site.callbackPath === undefined }, this.#now, newState);
     if (step.action !== 'exchange') {
       this.#carry(step);
