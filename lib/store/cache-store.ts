@@ -20,11 +20,6 @@ export class CacheStore {
     this.guard = new StoreGuard(timeoutMs, logger);
   }
 
-  /** The Keyv this store wraps (the lock looks at its adapter). */
-  get keyv(): Keyv {
-    return this.#keyv;
-  }
-
   get(key: string): Promise<unknown> {
     return this.guard.run('read', () => this.#keyv.get<unknown>(key), undefined);
   }

@@ -37,15 +37,6 @@ export class StoreGuard {
     this.#logger = logger;
   }
 
-  get timeoutMs(): number {
-    return this.#timeoutMs;
-  }
-
-  /** Whether a call timed out and the store has not answered since. */
-  get down(): boolean {
-    return this.#down;
-  }
-
   /**
    * Runs `call` within the bound; its failure, its timeout or a store that counts as down gives `fallback`.
    * `failed(value)` says whether an answer is a failure too (Keyv answers `false` for a write it swallowed).
