@@ -9,18 +9,21 @@ import { WeChatClient } from './client/client.js';
 import { resolveClientOptions } from './client/options.js';
 import { WeChatOptionsError } from './errors.js';
 import { resolveServiceOptions, SERVICE_OPTION_NAMES, type ResolvedServiceOptions } from './options.js';
+import { PushInbox } from './push/inbox.js';
 import { Exchanges } from './sign-in/exchanges.js';
 import { CacheStore } from './store/cache-store.js';
 import { createMemoryStore, warnIfMemoryStoreInProduction } from './store/memory-store.js';
 import { Profiles } from './store/profiles.js';
+import { PushDedupe } from './store/push-dedupe.js';
 import { Subscriptions } from './subscriptions/subscriptions.js';
 import type { AccessTokens } from './tokens/access-tokens.js';
 import { FetchedTokens } from './tokens/fetched-tokens.js';
 import { processLock } from './tokens/lock.js';
-import { RedisLock, redisAdapterOf } from './tokens/redis-lock.js';
+import { redisAdapterOf } from './store/redis-client.js';
+import { RedisLock } from './tokens/redis-lock.js';
 import { ProvidedTokens } from './tokens/provided-tokens.js';
 import type { ServiceOptions } from './types.js';
-import { debugLogger } from './util/logger.js';
+import { debugLogger, type Logger } from './util/logger.js';
 
 export interface Services {
   readonly client: WeChatClient;
@@ -28,6 +31,10 @@ export interface Services {
   readonly subscriptions: Subscriptions;
   readonly profiles: Profiles;
   readonly exchanges: Exchanges;
+  /** What pushes change (follows, unfollows), once per push across the processes that share the store. */
+  readonly pushes: PushInbox;
+  /** Where warnings go: `logger`, or `NODE_DEBUG=koa-wechat-subscription`. */
+  readonly logger: Logger;
   /** The Keyv given as `store`, or the in-memory default. */
   readonly store: Keyv;
   readonly options: ResolvedServiceOptions;
@@ -127,6 +134,8 @@ export function createServices(options: ServiceOptions): Services {
     subscriptions,
     profiles,
     exchanges: new Exchanges(client, store, profiles),
+    pushes: new PushInbox({ subscriptions, profiles, dedupe: new PushDedupe(keyv, store, client.appId) }),
+    logger,
     store: keyv,
     options: resolved,
     async close() {

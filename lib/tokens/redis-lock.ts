@@ -9,22 +9,10 @@
  * hold a token or the secret.
  */
 import { randomBytes } from 'node:crypto';
-import type { Keyv } from 'keyv';
+import { rawRedisKey, type RedisAdapter } from '../store/redis-client.js';
 import type { StoreGuard } from '../store/store-guard.js';
 import { pause } from '../util/pause.js';
 import type { PollingLock, ReleaseLock, TokenLock } from './lock.js';
-
-/** What this lock needs of a node-redis client (v4 or v5), as `@keyv/redis`'s `getClient()` resolves it. */
-export interface RedisLockClient {
-  set(key: string, value: string, options: { condition: 'NX'; expiration: { type: 'PX'; value: number } }): Promise<unknown>;
-  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
-}
-
-/** What this lock needs of the Keyv adapter: `@keyv/redis` 4 and 5 have both. */
-interface RedisAdapter {
-  getClient(): Promise<RedisLockClient>;
-  namespace?: string;
-}
 
 const LOCK_PREFIX = 'koa-wechat-subscription-lock';
 
@@ -34,12 +22,6 @@ const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call
 /** How long an `acquire()` caller waits between attempts: grows from the first to the last, with jitter. */
 const FIRST_WAIT_MS = 20;
 const LAST_WAIT_MS = 200;
-
-/** The adapter of a Keyv whose store is `@keyv/redis` (or anything with the same `getClient()`), else undefined. */
-export function redisAdapterOf(keyv: Keyv): RedisAdapter | undefined {
-  const adapter = (keyv as { store?: unknown }).store as Partial<RedisAdapter> | undefined;
-  return typeof adapter?.getClient === 'function' ? (adapter as RedisAdapter) : undefined;
-}
 
 export class RedisLock implements TokenLock, PollingLock {
   readonly #adapter: RedisAdapter;
@@ -86,7 +68,6 @@ export class RedisLock implements TokenLock, PollingLock {
   }
 
   #redisKey(key: string): string {
-    const namespace = this.#adapter.namespace;
-    return namespace === undefined || namespace === '' ? `${LOCK_PREFIX}:${key}` : `${LOCK_PREFIX}:${namespace}:${key}`;
+    return rawRedisKey(this.#adapter, LOCK_PREFIX, key);
   }
 }
