@@ -53,6 +53,12 @@ interface Staleness {
   stale: boolean;
 }
 
+/** What a follow push leaves without the user's record: a miss to lookups, and newer than any under way. */
+interface FollowMark {
+  followed: true;
+  checkedAt: number;
+}
+
 interface InFlight {
   promise: Promise<SubscriptionStatus>;
   staleness: Staleness;
@@ -106,18 +112,21 @@ export class Subscriptions {
   }
 
   /**
-   * Records what a follow or unfollow push event said, for `statusTtl`: pushes keep the cache exact.
-   * A follow without the user's record only drops the cached answer, so that the next lookup fetches the record.
+   * Records what a follow or unfollow push event said, for `statusTtl`: pushes keep the cache exact, in every
+   * process that shares the store. A follow without the user's record leaves a mark that lookups read as a miss
+   * (the next one fetches the record) but that no lookup already under way may overwrite with its older answer.
    */
   async record(openid: string, subscribed: boolean, user?: UserInfo): Promise<void> {
     requireOpenid(openid);
-    if (subscribed && (user === undefined || user.subscribe !== 1 || user.openid !== openid)) return this.forget(openid);
     this.#markStale(openid);
-    const status: SubscriptionStatus = { subscribed, user: subscribed ? user! : { subscribe: 0, openid }, checkedAt: Date.now() };
     const key = subscriptionKey(this.#options.client.appId, openid);
     // With caching off, the event can only drop what an older setting may have left.
-    if (this.#options.statusTtl === 0) await this.#options.store.delete(key);
-    else await this.#options.store.set(key, status, this.#options.statusTtl * 1000);
+    if (this.#options.statusTtl === 0) return this.#options.store.delete(key);
+    const checkedAt = Date.now();
+    const withRecord = subscribed && user !== undefined && user.subscribe === 1 && user.openid === openid;
+    const value: SubscriptionStatus | FollowMark =
+      subscribed && !withRecord ? { followed: true, checkedAt } : { subscribed, user: subscribed ? user! : { subscribe: 0, openid }, checkedAt };
+    await this.#options.store.set(key, value, this.#options.statusTtl * 1000);
   }
 
   /** Resolves when every lookup under way has finished. */
@@ -132,6 +141,7 @@ export class Subscriptions {
     const cached = await store.get(key);
     if (isSubscriptionStatus(cached, openid) && isFresh(cached, maxAge)) return cached;
 
+    const startedAt = Date.now();
     let user: UserInfo;
     try {
       user = await this.#batcher.lookup(openid);
@@ -142,7 +152,11 @@ export class Subscriptions {
     const status: SubscriptionStatus = { subscribed: user.subscribe === 1, user, checkedAt: Date.now() };
     // "Not following" is trusted briefly, so that a visitor who has just followed is let in at once.
     const ttl = (status.subscribed ? statusTtl : unsubscribedTtl) * 1000;
-    if (!staleness.stale && ttl > 0) await store.set(key, status, ttl);
+    if (staleness.stale || ttl === 0) return status;
+    // A push recorded by another process while WeChat was asked is newer than this answer: it stays, and wins.
+    const meanwhile = await store.get(key);
+    if (isRecordedSince(meanwhile, startedAt)) return isSubscriptionStatus(meanwhile, openid) ? meanwhile : status;
+    await store.set(key, status, ttl);
     return status;
   }
 
@@ -165,6 +179,11 @@ function requireOpenid(openid: unknown): asserts openid is string {
 /** Whether a cached answer is young enough for a caller; maxAge 0 takes none. */
 function isFresh(status: SubscriptionStatus, maxAge: number | undefined): boolean {
   return maxAge === undefined || (maxAge > 0 && Date.now() - status.checkedAt <= maxAge * 1000);
+}
+
+/** Whether the store holds something written since `since`: a push's record or mark, or another lookup's answer. */
+function isRecordedSince(value: unknown, since: number): boolean {
+  return value !== null && typeof value === 'object' && typeof (value as { checkedAt?: unknown }).checkedAt === 'number' && (value as { checkedAt: number }).checkedAt >= since;
 }
 
 /** A stored value counts only if it has our shape and is about this openid. */
