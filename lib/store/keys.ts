@@ -15,3 +15,6 @@ export const profileKey = (appId: string, openid: string): string => `${PREFIX}:
 
 /** A code exchange's grant (openid and scope), kept for the code's life; `id` is a hash of the state and code. */
 export const grantKey = (appId: string, id: string): string => `${PREFIX}:${appId}:grant:${id}`;
+
+/** A push seen recently, for the dedupe of WeChat's retries; `id` is a hash of the push's identifying fields. */
+export const pushKey = (appId: string, id: string): string => `${PREFIX}:${appId}:push:${id}`;

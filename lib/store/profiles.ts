@@ -27,6 +27,11 @@ export class Profiles {
     await this.#store.set(profileKey(this.#appId, profile.openid), kept, lifetimeMs);
   }
 
+  /** On an unfollow: WeChat asks developers to delete what they keep about the user. */
+  async delete(openid: string): Promise<void> {
+    await this.#store.delete(profileKey(this.#appId, openid));
+  }
+
   /** Undefined when it expired or the store lost it: the page then goes without a nickname. */
   async load(openid: string): Promise<VisitorProfile | undefined> {
     const value = await this.#store.get(profileKey(this.#appId, openid));

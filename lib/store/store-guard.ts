@@ -11,7 +11,7 @@
 import { describeForeignError, type Logger } from '../util/logger.js';
 
 /** The kinds of store call; each kind's trouble is logged on its own, at most once a {@link WARN_EVERY_MS}. */
-export type StoreCall = 'read' | 'write' | 'delete' | 'lock';
+export type StoreCall = 'read' | 'write' | 'delete' | 'lock' | 'claim';
 
 /** The default bound of a store call, in milliseconds: a local Redis answers in about one. */
 export const DEFAULT_STORE_TIMEOUT_MS = 250;
@@ -121,6 +121,7 @@ const OUTCOME: Record<StoreCall, string> = {
   write: 'write a key',
   delete: 'delete a key',
   lock: 'take or give back the token lock',
+  claim: 'mark a push as seen',
 };
 
 const FALLBACK: Record<StoreCall, string> = {
@@ -128,4 +129,5 @@ const FALLBACK: Record<StoreCall, string> = {
   write: 'the value is not shared',
   delete: 'the value lives out its time',
   lock: 'this process fetches the token on its own',
+  claim: 'the push is handled as new (a retry sent to another process may be handled twice)',
 };
