@@ -9,8 +9,9 @@ import { WeChatOptionsError } from './errors.js';
 import type { OAuthScope } from './client/types.js';
 import { DEFAULT_CACHE_MAX_ENTRIES } from './store/memory-store.js';
 import { DEFAULT_STORE_TIMEOUT_MS } from './store/store-guard.js';
+import { PushReceiver, type PushMode } from './push/receiver.js';
 import type { TokenSource } from './tokens/fetched-tokens.js';
-import type { GateOptions, OnUnknown, ServiceOptions, SiteOptions } from './types.js';
+import type { GateOptions, OnUnknown, PushOptions, ServiceOptions, SiteOptions, WeChatOptions } from './types.js';
 import { describeValue, rejectUnknownOptions, requireCount, requireHttpUrl, requireSeconds } from './util/option-checks.js';
 
 /** The services' options, validated and frozen (the client's are validated by the client). */
@@ -30,6 +31,17 @@ export interface ResolvedSiteOptions {
   readonly onlyInWeChat: boolean;
   readonly accountName: string;
   readonly qrCodeUrl: string | undefined;
+  readonly push: ResolvedPushOptions | undefined;
+}
+
+/** The push endpoint's options; the token and key are held by `receiver` only, in private fields. */
+export interface ResolvedPushOptions {
+  readonly path: string;
+  readonly mode: PushMode;
+  readonly timestampWindow: number;
+  readonly replyTimeout: number;
+  readonly onEvent: PushOptions['onEvent'];
+  readonly receiver: PushReceiver;
 }
 
 export interface ResolvedGateOptions {
@@ -57,7 +69,9 @@ export const SERVICE_OPTION_NAMES = [
   'storeTimeout',
   'logger',
 ] as const;
-const SITE_OPTION_NAMES = ['callbackPath', 'publicUrl', 'onlyInWeChat', 'accountName', 'qrCodeUrl'] as const;
+const SITE_OPTION_NAMES = ['callbackPath', 'publicUrl', 'onlyInWeChat', 'accountName', 'qrCodeUrl', 'push'] as const;
+const PUSH_OPTION_NAMES = ['token', 'encodingAESKey', 'mode', 'path', 'timestampWindow', 'replyTimeout', 'onEvent'] as const;
+const PATH_PATTERN = /^\/[A-Za-z0-9\-._~/]*$/;
 const GATE_OPTION_NAMES = ['enforce', 'scope', 'statusMaxAge', 'signInMaxAge', 'onUnknown', 'onNotSubscribed'] as const;
 const WECHAT_OPTION_NAMES: readonly string[] = [...SERVICE_OPTION_NAMES, ...SITE_OPTION_NAMES];
 
@@ -100,9 +114,10 @@ export function resolveServiceOptions(options: ServiceOptions): ResolvedServiceO
   });
 }
 
-export function resolveSiteOptions(options: SiteOptions): ResolvedSiteOptions {
+/** `appId` is the services': a safe-mode push carries it, and is refused without it. */
+export function resolveSiteOptions(options: SiteOptions & Pick<WeChatOptions, 'appId'>): ResolvedSiteOptions {
   const { callbackPath, publicUrl, onlyInWeChat = false, accountName = 'our Official Account', qrCodeUrl } = options;
-  if (callbackPath !== undefined && (typeof callbackPath !== 'string' || !/^\/[A-Za-z0-9\-._~/]*$/.test(callbackPath) || callbackPath.includes('//'))) {
+  if (callbackPath !== undefined && !isPath(callbackPath)) {
     throw new WeChatOptionsError('callbackPath', `expected a path such as "/wechat/callback", got ${describeValue(callbackPath)}`);
   }
   if (typeof onlyInWeChat !== 'boolean') throw new WeChatOptionsError('onlyInWeChat', `expected true or false, got ${describeValue(onlyInWeChat)}`);
@@ -115,7 +130,44 @@ export function resolveSiteOptions(options: SiteOptions): ResolvedSiteOptions {
     onlyInWeChat,
     accountName,
     qrCodeUrl: qrCodeUrl === undefined ? undefined : requireHttpUrl('qrCodeUrl', qrCodeUrl, 'https://example.com/qr.jpg').href,
+    push: options.push === undefined ? undefined : resolvePushOptions(options.push, options.appId, callbackPath),
   });
+}
+
+/** Every message names the MP console's field; none quotes the token or the key, which are secrets. */
+function resolvePushOptions(push: PushOptions, appId: string, callbackPath: string | undefined): ResolvedPushOptions {
+  if (push === null || typeof push !== 'object') throw new WeChatOptionsError('push', 'expected an object such as { token }, the Token of the MP console\'s server configuration');
+  rejectUnknownOptions(push, PUSH_OPTION_NAMES, 'push.');
+  const { token, encodingAESKey, path = '/wechat/events', onEvent } = push;
+  if (typeof token !== 'string' || !/^[A-Za-z0-9]{3,32}$/.test(token)) {
+    throw new WeChatOptionsError('push.token', "expected the Token (令牌) of the MP console's server configuration: 3 to 32 letters and digits");
+  }
+  if (encodingAESKey !== undefined && (typeof encodingAESKey !== 'string' || !/^[A-Za-z0-9+/]{43}$/.test(encodingAESKey))) {
+    throw new WeChatOptionsError('push.encodingAESKey', "expected the EncodingAESKey (消息加解密密钥) of the MP console's server configuration: 43 letters and digits");
+  }
+  const mode = push.mode ?? (encodingAESKey === undefined ? 'plaintext' : 'safe');
+  if (mode !== 'plaintext' && mode !== 'compatible' && mode !== 'safe') {
+    // Not quoted: a mode is short, and so is a token pasted into the wrong field.
+    throw new WeChatOptionsError('push.mode', "expected 'plaintext', 'compatible' or 'safe'");
+  }
+  if (mode !== 'plaintext' && encodingAESKey === undefined) throw new WeChatOptionsError('push.encodingAESKey', `is required in ${mode} mode: the pushes are encrypted with it`);
+  if (!isPath(path)) throw new WeChatOptionsError('push.path', `expected a path such as "/wechat/events", got ${describeValue(path)}`);
+  if (path === callbackPath) throw new WeChatOptionsError('push.path', 'must differ from callbackPath: WeChat pushes to one and returns visitors to the other');
+  if (onEvent !== undefined && typeof onEvent !== 'function') throw new WeChatOptionsError('push.onEvent', 'expected a function (push, ctx) that may resolve with a reply');
+  const timestampWindow = requireSeconds('push.timestampWindow', push.timestampWindow, 300, 30, 86_400);
+  return Object.freeze({
+    path,
+    mode,
+    timestampWindow,
+    // Past 4.5 s, the reply would come after WeChat stopped waiting, and the push would be sent again.
+    replyTimeout: requireSeconds('push.replyTimeout', push.replyTimeout, 3, 0.01, 4.5),
+    onEvent,
+    receiver: new PushReceiver({ token, mode, encodingAESKey, appId, timestampWindow }),
+  });
+}
+
+function isPath(path: unknown): path is string {
+  return typeof path === 'string' && PATH_PATTERN.test(path) && !path.includes('//');
 }
 
 /** `statusTtl` is the services': answers are not kept longer, so a route cannot accept older ones. */

@@ -6,6 +6,7 @@ import type { Context } from 'koa';
 import type { Keyv } from 'keyv';
 import type { WeChatClientOptions } from './client/options.js';
 import type { OAuthScope, SnsUserInfo, UserInfo } from './client/types.js';
+import type { PushMode, PushReply, WeChatPush } from './push/index.js';
 import type { TokenSource } from './tokens/fetched-tokens.js';
 import type { TokenLock } from './tokens/lock.js';
 import type { TokenProvider } from './tokens/provided-tokens.js';
@@ -20,6 +21,7 @@ export type { WeChatClientOptions, RetryOptions } from './client/options.js';
 export type { AuthorizeUrlParams } from './client/authorize-url.js';
 export type { UserInfoParams, UserInfoBatchParams, SnsUserInfoParams } from './client/client.js';
 export type { ErrorCategory, Hint, UnavailableReason } from './errors.js';
+export type { PushMode, PushReply, WeChatPush } from './push/index.js';
 export type {
   AccessTokenResponse,
   OAuthScope,
@@ -91,6 +93,36 @@ export interface SiteOptions {
   accountName?: string;
   /** The URL of the account's QR code image on the follow page. Default: none. */
   qrCodeUrl?: string;
+  /**
+   * WeChat's message push (服务器配置), served at `push.path` by `routes()` and by every gate mounted with
+   * `app.use`: follows and unfollows are recorded the moment they happen. Default: none.
+   */
+  push?: PushOptions;
+}
+
+/** The push endpoint: what the MP console's server configuration (服务器配置) says, and what to do with pushes. */
+export interface PushOptions {
+  /** The console's Token (令牌): 3 to 32 letters and digits. A secret: never logged or shown. */
+  token: string;
+  /** The console's EncodingAESKey (消息加解密密钥), 43 characters; needed in compatible and safe modes. A secret. */
+  encodingAESKey?: string;
+  /**
+   * The console's message encryption mode (消息加解密方式): `plaintext` (明文), `compatible` (兼容) or `safe` (安全).
+   * Default: `safe` with an `encodingAESKey`, `plaintext` without. The request never chooses it.
+   */
+  mode?: PushMode;
+  /** The path of the console's URL, as the browser sees it (with any mount prefix). Default `/wechat/events`. */
+  path?: string;
+  /** Seconds a push's `timestamp` may be off this server's clock, either way. Default 300. */
+  timestampWindow?: number;
+  /** Seconds `onEvent` has to give a reply before the push is answered without one (WeChat waits 5). Default 3. */
+  replyTimeout?: number;
+  /**
+   * Sees every new push (follows and unfollows after they are recorded; `SCAN`, other events and messages), never
+   * a retry. It may resolve with a passive reply for the user: a text, or a news card with a link. A hook that
+   * throws or takes too long never turns the push into an error answer.
+   */
+  onEvent?: (push: WeChatPush, ctx: Context) => PushReply | undefined | void | Promise<PushReply | undefined | void>;
 }
 
 /** The options of `createWeChat()`. */

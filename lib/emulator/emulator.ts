@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { debug } from '../util/debug.js';
-import { resolveEmulatorOptions, type EmulatorOptions, type ResolvedEmulatorOptions, type SeedUser } from './options.js';
+import { resolveEmulatorOptions, resolvePush, type EmulatorOptions, type PushOptions, type ResolvedEmulatorOptions, type SeedUser } from './options.js';
 import type { PushDelivery } from './push-sender.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { consoleRoutes } from './routes/console.js';
@@ -173,6 +173,15 @@ export class Emulator {
   /** Resolves once every push started so far has been delivered or given up. */
   async pushesSettled(): Promise<void> {
     await this.#state.pushes.settled();
+  }
+
+  /**
+   * Saves the server configuration (服务器配置) while the emulator runs, as the MP console does: for a site whose
+   * port is known only once it listens. `undefined` turns pushes off.
+   * @throws {TypeError} for a wrong URL, token, mode or key.
+   */
+  configurePush(push: PushOptions | undefined): void {
+    this.#state.pushes.configure(push === undefined ? undefined : resolvePush(push, this.#state.options.appId));
   }
 
   /** The MP console's URL check: a signed GET with `echostr` that the site must echo. */

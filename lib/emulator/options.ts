@@ -229,7 +229,8 @@ function badDomain(domain: unknown): boolean {
   return match === null || (match[1] !== undefined && (Number(match[1]) < 1 || Number(match[1]) > 65_535));
 }
 
-function resolvePush(push: PushOptions, appId: string): ResolvedPush {
+/** The server configuration, checked; also for `Emulator.configurePush` while it runs. */
+export function resolvePush(push: PushOptions, appId: string): ResolvedPush {
   if (push === null || typeof push !== 'object') fail('push', 'must be an object such as { url, token }');
   let url: URL;
   try {

@@ -3,7 +3,7 @@
  * encrypted in safe mode, and tried again (three tries in all) when no answer comes within 5 seconds.
  */
 import got from 'got';
-import { buildEncryptedEnvelope, buildEventXml, messageSignature, pushSignature } from '../push/index.js';
+import { buildEncryptedEnvelope, buildEventXml, messageSignature, parseFlatXml, pushSignature, signaturesEqual } from '../push/index.js';
 import type { Clock } from './clock.js';
 import type { IdFactory } from './ids.js';
 import type { PushMode, ResolvedEmulatorOptions, ResolvedPush } from './options.js';
@@ -15,6 +15,8 @@ export interface PushAttempt {
   readonly reply: string | undefined;
   /** Why no usable answer came: a timeout, a refused connection, a non-2xx status. */
   readonly error: string | undefined;
+  /** The whole body (at most 64 KiB), for reading a passive reply. */
+  readonly body?: string;
   readonly ms: number;
 }
 
@@ -25,18 +27,30 @@ export interface PushDelivery {
   /** Unix seconds; with `openid`, what receivers dedupe retries on. */
   readonly createTime: number;
   readonly mode: PushMode;
+  /** The passive reply the site answered with, as the user's chat shows it. */
+  reply?: PassiveReply;
   /**
-   * `delivered`: answered `success` or an empty body. `bad_reply`: answered 2xx with anything else (WeChat then
+   * `delivered`: answered `success`, an empty body or a passive reply. `bad_reply`: answered 2xx with anything else (WeChat then
    * tells the user "该公众号暂时无法提供服务"). `failed`: every try timed out or failed. `pending`: still trying.
    */
   outcome: 'pending' | 'delivered' | 'bad_reply' | 'failed';
   readonly attempts: PushAttempt[];
 }
 
+/** A message the site sent back in its answer to a push (被动回复): a text, or a news card. */
+export interface PassiveReply {
+  readonly msgType: 'text' | 'news';
+  readonly content?: string;
+  readonly title?: string;
+  readonly description?: string;
+  readonly url?: string;
+}
+
 const KEPT_DELIVERIES = 50;
+const MAX_BODY = 64 * 1024;
 
 export class PushSender {
-  readonly #push: ResolvedPush | undefined;
+  #push: ResolvedPush | undefined;
   readonly #accountId: string;
   readonly #clock: Clock;
   readonly #ids: IdFactory;
@@ -49,6 +63,11 @@ export class PushSender {
     this.#accountId = options.accountId;
     this.#clock = clock;
     this.#ids = ids;
+  }
+
+  /** Saves another server configuration (or none), as the MP console does; pushes under way keep theirs. */
+  configure(push: ResolvedPush | undefined): void {
+    this.#push = push;
   }
 
   /** The push URL, when pushes are configured. */
@@ -109,8 +128,14 @@ export class PushSender {
       const attempt = await this.#attempt(push, url, 'POST', body);
       delivery.attempts.push(attempt);
       if (attempt.error === undefined) {
-        const reply = (attempt.reply ?? '').trim();
-        delivery.outcome = reply === '' || reply === 'success' ? 'delivered' : 'bad_reply';
+        const reply = (attempt.body ?? '').trim();
+        if (reply === '' || reply === 'success') {
+          delivery.outcome = 'delivered';
+          return;
+        }
+        const message = readPassiveReply(push, this.#accountId, delivery.openid, reply);
+        delivery.outcome = message === undefined ? 'bad_reply' : 'delivered';
+        if (message !== undefined) delivery.reply = message;
         return;
       }
     }
@@ -154,11 +179,39 @@ export class PushSender {
       });
       const reply = response.body.slice(0, 200);
       const error = response.statusCode >= 200 && response.statusCode < 300 ? undefined : `answered HTTP ${response.statusCode}`;
-      return { status: response.statusCode, reply, error, ms: elapsed() };
+      return { status: response.statusCode, reply, error, ms: elapsed(), body: response.body.slice(0, MAX_BODY) };
     } catch (error) {
       const reason = error instanceof Error && error.name === 'TimeoutError' ? `no answer within ${push.timeout}s` : describe(error);
       return { status: undefined, reply: undefined, error: reason, ms: elapsed() };
     }
+  }
+}
+
+/**
+ * A passive reply as WeChat reads one: addressed to the user from the account, a text or one news item; in
+ * compatible and safe modes encrypted, with a `MsgSignature` that must match. Anything else is undefined.
+ */
+function readPassiveReply(push: ResolvedPush, accountId: string, openid: string, body: string): PassiveReply | undefined {
+  try {
+    let xml = body;
+    let fields = parseFlatXml(xml);
+    if (push.mode !== 'plaintext' && push.cipher !== undefined) {
+      const { Encrypt: encrypted, MsgSignature: signature, TimeStamp: timestamp, Nonce: nonce } = fields;
+      if (encrypted === undefined || signature === undefined || timestamp === undefined || nonce === undefined) return undefined;
+      if (!signaturesEqual(messageSignature(push.token, timestamp, nonce, encrypted), signature)) return undefined;
+      xml = push.cipher.decrypt(encrypted);
+      fields = parseFlatXml(xml);
+    }
+    if (fields.ToUserName !== openid || fields.FromUserName !== accountId || !/^\d+$/.test(fields.CreateTime ?? '')) return undefined;
+    if (fields.MsgType === 'text' && fields.Content) return { msgType: 'text', content: fields.Content };
+    if (fields.MsgType === 'news' && fields.ArticleCount === '1') {
+      const item = /<Articles><item>([\s\S]*)<\/item><\/Articles>/.exec(xml);
+      const article = item === null ? undefined : parseFlatXml(`<xml>${item[1]}</xml>`);
+      if (article?.Title && article.Url) return { msgType: 'news', title: article.Title, description: article.Description ?? '', url: article.Url };
+    }
+    return undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -14,15 +14,17 @@ import type { SubscriptionStatus } from '../subscriptions/subscriptions.js';
 import type { WeChatUser } from '../types.js';
 import { html } from '../util/html.js';
 import { ANSWERS, answer, answerUnavailable } from './pages.js';
+import type { PushEndpoint } from './push-endpoint.js';
 import { pendingFor } from './sign-in-cookies.js';
 import { browserPath, cleanPath, inWeChat, isRead, signInReturn, wantsJson } from './request.js';
 import { SignInFlow } from './sign-in-flow.js';
 import type { SiteServices } from './site-services.js';
 
-export function createGate(site: SiteServices, gate: ResolvedGateOptions): Middleware {
+export function createGate(site: SiteServices, gate: ResolvedGateOptions, servePush: PushEndpoint): Middleware {
   const { services } = site;
   return async function requireSubscription(ctx: Context, next: Next): Promise<void> {
-    if (await servedSignInReturn(ctx, site)) return;
+    // WeChat's pushes carry no session: they are checked by their signature, never gated.
+    if ((await servePush(ctx)) || (await servedSignInReturn(ctx, site))) return;
     const flow = new SignInFlow(ctx, site);
     if (site.site.onlyInWeChat && !inWeChat(ctx)) return answer(ctx, ANSWERS.openInWeChat);
     const identity = flow.known(gate.scope, gate.signInMaxAge) ?? flow.gate(gatedRequest(ctx, gate));
@@ -54,12 +56,12 @@ export function createGate(site: SiteServices, gate: ResolvedGateOptions): Middl
 }
 
 /**
- * `routes()`: the dedicated callback path, for a site that has one. Without one, WeChat returns to the gated
- * URL, and this passes every request on.
+ * `routes()`: the push endpoint and the dedicated callback path, for a site that has them. Without them, it
+ * passes every request on.
  */
-export function createCallbackRoute(site: SiteServices): Middleware {
+export function createCallbackRoute(site: SiteServices, servePush: PushEndpoint): Middleware {
   return async function wechatRoutes(ctx: Context, next: Next): Promise<void> {
-    if (!(await servedSignInReturn(ctx, site))) await next();
+    if (!(await servePush(ctx)) && !(await servedSignInReturn(ctx, site))) await next();
   };
 }
 

@@ -3,12 +3,14 @@ import type { Middleware } from 'koa';
 import { resolveGateOptions } from '../options.js';
 import type { GateOptions } from '../types.js';
 import { createCallbackRoute, createGate } from './gate.js';
+import { createPushEndpoint } from './push-endpoint.js';
 import type { SiteServices } from './site-services.js';
 
 export interface WeChatSite {
   /**
-   * The endpoints the site serves at paths of its own: today the dedicated `callbackPath`, when one is set.
-   * Mount it with `app.use`, before the gated routes. Without a `callbackPath` it passes every request on.
+   * The endpoints the site serves at paths of its own: the push endpoint at `push.path`, and the dedicated
+   * `callbackPath`, when they are set. Mount it with `app.use`, before the gated routes and any body parser.
+   * Every other request is passed on.
    */
   routes(): Middleware;
   /**
@@ -22,9 +24,10 @@ export interface WeChatSite {
 }
 
 export function createSite(site: SiteServices): WeChatSite {
-  const routes = createCallbackRoute(site);
+  const servePush = createPushEndpoint(site);
+  const routes = createCallbackRoute(site, servePush);
   return {
     routes: () => routes,
-    requireSubscription: (options: GateOptions = {}) => createGate(site, resolveGateOptions(options, site.services.options.statusTtl)),
+    requireSubscription: (options: GateOptions = {}) => createGate(site, resolveGateOptions(options, site.services.options.statusTtl), servePush),
   };
 }

@@ -42,10 +42,10 @@ export function describeValue(value: unknown): string {
 }
 
 /** A misspelt option would otherwise be ignored in silence, and its default used instead. */
-export function rejectUnknownOptions(options: object, known: readonly string[]): void {
+export function rejectUnknownOptions(options: object, known: readonly string[], prefix = ''): void {
   for (const name of Object.keys(options)) {
     if (known.includes(name)) continue;
     const suggestion = closestName(name, known);
-    throw new WeChatOptionsError(name, `is not an option${suggestion === undefined ? '' : `: did you mean "${suggestion}"?`}`);
+    throw new WeChatOptionsError(prefix + name, `is not an option${suggestion === undefined ? '' : `: did you mean "${suggestion}"?`}`);
   }
 }
