@@ -28,6 +28,17 @@ export interface DemoConfig {
   readonly wechat: WeChatTarget;
   /** One Redis for the store, the lock and the sessions, so that several processes serve one site. */
   readonly redisUrl: string | undefined;
+  /** The push endpoint at /wechat/events: WECHAT_TOKEN, or a token made up for the embedded emulator. */
+  readonly push: DemoPush | undefined;
+}
+
+/** The MP console's server configuration (服务器配置), as the demo serves it. */
+export interface DemoPush {
+  readonly token: string;
+  readonly encodingAESKey: string | undefined;
+  readonly mode: 'plaintext' | 'compatible' | 'safe';
+  /** True when the token was made up for the embedded emulator, which is told it. */
+  readonly generated: boolean;
 }
 
 /** The variables the demo reads; anything else in the environment is not its business. */
@@ -47,6 +58,9 @@ export const ENVIRONMENT_NAMES = [
   'EMULATOR_PORT',
   'REDIS_URL',
   'WORKERS',
+  'WECHAT_TOKEN',
+  'WECHAT_AES_KEY',
+  'WECHAT_PUSH_MODE',
 ] as const;
 
 type Environment = Partial<Record<(typeof ENVIRONMENT_NAMES)[number], string>>;
@@ -75,7 +89,32 @@ export function readConfig(env: Environment): DemoConfig {
     qrCodeUrl: readHttpUrl('WECHAT_QR_CODE_URL', env.WECHAT_QR_CODE_URL),
     wechat,
     redisUrl: readRedisUrl(env.REDIS_URL),
+    push: readPush(env, wechat.kind === 'emulator'),
   });
+}
+
+/** The values are secrets: no message quotes them. */
+function readPush(env: Environment, emulator: boolean): DemoPush | undefined {
+  const given = blankToUndefined(env.WECHAT_TOKEN);
+  const encodingAESKey = blankToUndefined(env.WECHAT_AES_KEY);
+  const mode = blankToUndefined(env.WECHAT_PUSH_MODE) ?? (encodingAESKey === undefined ? 'plaintext' : 'safe');
+  if (given !== undefined && !/^[A-Za-z0-9]{3,32}$/.test(given)) {
+    throw new ConfigError("WECHAT_TOKEN must be the Token of the MP console's server configuration: 3 to 32 letters and digits");
+  }
+  if (encodingAESKey !== undefined && !/^[A-Za-z0-9]{43}$/.test(encodingAESKey)) {
+    throw new ConfigError("WECHAT_AES_KEY must be the EncodingAESKey of the MP console's server configuration: 43 letters and digits");
+  }
+  if (mode !== 'plaintext' && mode !== 'compatible' && mode !== 'safe') throw new ConfigError('WECHAT_PUSH_MODE must be plaintext, compatible or safe');
+  if (mode !== 'plaintext' && encodingAESKey === undefined) throw new ConfigError(`WECHAT_PUSH_MODE=${mode} needs WECHAT_AES_KEY, the EncodingAESKey`);
+  if (given === undefined) {
+    if (!emulator && (encodingAESKey !== undefined || env.WECHAT_PUSH_MODE !== undefined)) {
+      throw new ConfigError('WECHAT_AES_KEY and WECHAT_PUSH_MODE need WECHAT_TOKEN, the Token of the MP console\'s server configuration');
+    }
+    // On a real account, no token means no endpoint. The embedded emulator pushes to a token made up for it.
+    if (!emulator) return undefined;
+    return { token: randomBytes(16).toString('hex'), encodingAESKey, mode, generated: true };
+  }
+  return { token: given, encodingAESKey, mode, generated: false };
 }
 
 function readRedisUrl(value: string | undefined): string | undefined {

@@ -32,6 +32,9 @@ const ENVIRONMENT_NAME_OF: Readonly<Record<string, string>> = {
   statusTtl: 'WECHAT_STATUS_TTL',
   accountName: 'WECHAT_ACCOUNT_NAME',
   qrCodeUrl: 'WECHAT_QR_CODE_URL',
+  'push.token': 'WECHAT_TOKEN',
+  'push.encodingAESKey': 'WECHAT_AES_KEY',
+  'push.mode': 'WECHAT_PUSH_MODE',
 };
 
 /**
@@ -57,6 +60,7 @@ export async function startDemo(config: DemoConfig, log?: LogLine, create: (opti
     throw error;
   }
   const app = createDemoApp({ config, wechat, emulatorUrl: emulator?.url, log, sessionStore: redis?.sessions });
+  const push = config.push;
   const handle = app.callback();
   const server = await listen((request, response) => void handle(request, response), config.port).catch(async (error: unknown) => {
     await wechat.close();
@@ -64,6 +68,11 @@ export async function startDemo(config: DemoConfig, log?: LogLine, create: (opti
     await emulator?.close();
     throw listenProblem(error, 'PORT', config.port);
   });
+  // The embedded emulator is the MP console too: it pushes follows and unfollows to this very server.
+  if (emulator !== undefined && push !== undefined) {
+    const { token, encodingAESKey, mode } = push;
+    emulator.configurePush({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/wechat/events`, token, encodingAESKey, mode });
+  }
   return {
     url: config.publicUrl ?? `http://localhost:${(server.address() as AddressInfo).port}`,
     server,
@@ -112,6 +121,7 @@ function wechatOptions(config: DemoConfig, emulator: Emulator | undefined): WeCh
     statusTtl: config.statusTtl,
     accountName: config.accountName ?? account.accountName,
     qrCodeUrl: config.qrCodeUrl,
+    push: config.push === undefined ? undefined : { token: config.push.token, encodingAESKey: config.push.encodingAESKey, mode: config.push.mode },
   };
 }
 

@@ -91,6 +91,9 @@ describe('demo config: every variable it names is read', () => {
         'EMULATOR_PORT',
         'REDIS_URL',
         'WORKERS',
+        'WECHAT_TOKEN',
+        'WECHAT_AES_KEY',
+        'WECHAT_PUSH_MODE',
       ].sort(),
     );
   });
@@ -232,4 +235,42 @@ describe('demo config: a wrong value is one line that names the variable, withou
     expectOneLine(error, 'WECHAT_APP_ID');
     expect(error.message).not.to.contain(APP_ID);
   });
+});
+
+describe('demo config: the push endpoint', () => {
+  const KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
+
+  it('a real account: WECHAT_TOKEN turns it on in plaintext mode; WECHAT_AES_KEY switches it to safe mode', () => {
+    expect(readConfig(ACCOUNT).push).to.equal(undefined);
+    expect(readConfig({ ...ACCOUNT, WECHAT_TOKEN: 'myToken123' }).push).to.deep.equal({ token: 'myToken123', encodingAESKey: undefined, mode: 'plaintext', generated: false });
+    expect(readConfig({ ...ACCOUNT, WECHAT_TOKEN: 'myToken123', WECHAT_AES_KEY: KEY }).push).to.include({ mode: 'safe', encodingAESKey: KEY });
+    expect(readConfig({ ...ACCOUNT, WECHAT_TOKEN: 'myToken123', WECHAT_AES_KEY: KEY, WECHAT_PUSH_MODE: 'compatible' }).push).to.include({ mode: 'compatible' });
+  });
+
+  it('the embedded emulator: on by default, with a token made up for the run', () => {
+    const push = readConfig({}).push!;
+    expect(push.generated).to.equal(true);
+    expect(push.token).to.match(/^[0-9a-f]{32}$/);
+    expect(push.mode).to.equal('plaintext');
+  });
+
+  for (const [title, env, message] of [
+    ['a token with a dash', { WECHAT_TOKEN: 'my-secret-token' }, /^WECHAT_TOKEN must be the Token/],
+    ['a short AES key', { WECHAT_TOKEN: 'myToken123', WECHAT_AES_KEY: KEY.slice(1) }, /^WECHAT_AES_KEY must be the EncodingAESKey/],
+    ['safe mode without a key', { WECHAT_TOKEN: 'myToken123', WECHAT_PUSH_MODE: 'safe' }, /needs WECHAT_AES_KEY/],
+    ['a key without a token', { WECHAT_AES_KEY: KEY }, /need WECHAT_TOKEN/],
+    ['another mode', { WECHAT_TOKEN: 'myToken123', WECHAT_PUSH_MODE: 'aes' }, /^WECHAT_PUSH_MODE must be/],
+  ] as const) {
+    it(`${title}: one line that names the variable and quotes no secret`, () => {
+      let error: unknown;
+      try {
+        readConfig({ ...ACCOUNT, ...env });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).to.be.instanceOf(ConfigError);
+      expect((error as Error).message).to.match(message);
+      for (const value of Object.values(env)) if (value.length > 5) expect((error as Error).message).not.to.include(value);
+    });
+  }
 });
