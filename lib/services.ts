@@ -15,6 +15,7 @@ import { CacheStore } from './store/cache-store.js';
 import { createMemoryStore, warnIfMemoryStoreInProduction } from './store/memory-store.js';
 import { Profiles } from './store/profiles.js';
 import { PushDedupe } from './store/push-dedupe.js';
+import { Scenes } from './store/scenes.js';
 import { Subscriptions } from './subscriptions/subscriptions.js';
 import type { AccessTokens } from './tokens/access-tokens.js';
 import { FetchedTokens } from './tokens/fetched-tokens.js';
@@ -33,6 +34,8 @@ export interface Services {
   readonly exchanges: Exchanges;
   /** What pushes change (follows, unfollows), once per push across the processes that share the store. */
   readonly pushes: PushInbox;
+  /** Who followed or scanned through a parametric QR code, by scene, as pushes said. */
+  readonly scenes: Scenes;
   /** Where warnings go: `logger`, or `NODE_DEBUG=koa-wechat-subscription`. */
   readonly logger: Logger;
   /** The Keyv given as `store`, or the in-memory default. */
@@ -128,13 +131,15 @@ export function createServices(options: ServiceOptions): Services {
     batchWindowMs: resolved.batchWindow * 1000,
   });
   const profiles = new Profiles(store, client.appId);
+  const scenes = new Scenes(store, client.appId);
   return Object.freeze({
     client,
     tokens,
     subscriptions,
     profiles,
     exchanges: new Exchanges(client, store, profiles),
-    pushes: new PushInbox({ subscriptions, profiles, dedupe: new PushDedupe(keyv, store, client.appId) }),
+    pushes: new PushInbox({ subscriptions, profiles, scenes, dedupe: new PushDedupe(keyv, store, client.appId) }),
+    scenes,
     logger,
     store: keyv,
     options: resolved,

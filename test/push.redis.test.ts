@@ -10,6 +10,8 @@ import { Keyv } from 'keyv';
 import sinon from 'sinon';
 import supertest from 'supertest';
 import type { WeChatPush } from '../lib/index.js';
+import { CacheStore } from '../lib/store/cache-store.js';
+import { Scenes } from '../lib/store/scenes.js';
 import { echoOf } from './support/answers.js';
 import { AES_KEY, eventXml, PUSH_TOKEN, signedPush } from './support/push-client.js';
 import { REDIS_URL, requireRedis } from './support/redis.js';
@@ -104,5 +106,23 @@ describe('push: two processes sharing Redis', function () {
     expect((await a.wechat.subscriptions.status(band)).subscribed, 'the push wins over the lookup that began before it').to.equal(false);
     expect((await b.wechat.subscriptions.status(band)).subscribed).to.equal(false);
     expect(wechatCalls(a.emulator).userInfoCalls).to.equal(calls);
+  });
+
+  it('a follow or scan through a parametric QR code pushed to one process: the other reads who came, by scene', async () => {
+    const seen: WeChatPush[][] = [[], []];
+    const [a, b] = await twoProcesses(seen);
+    const band = a.emulator.findUser('Band')!.openid;
+    const visitor = a.emulator.findUser('Visitor')!.openid;
+    for (const [openid, event, key] of [[band, 'SCAN', 'scene-of-band'], [visitor, 'subscribe', 'qrscene_scene-of-visitor']] as const) {
+      const signed = signedPush({ mode: 'safe', appId: APP_ID, xml: eventXml(openid, event, { EventKey: key, Ticket: 'gQH47joAAAAAAAAAASxodHRw' }, 1_800_000_000) });
+      expect((await supertest(a.server).post(`/wechat/events?${signed.query}`).type('text/xml').send(signed.body)).text).to.equal('success');
+    }
+    const scenesOnB = new Scenes(new CacheStore(b.wechat.store, { warn: () => {} }, 250), APP_ID);
+    expect(await scenesOnB.read('scene-of-band')).to.deep.equal({ openid: band, event: 'SCAN', createTime: 1_800_000_000 });
+    expect(await scenesOnB.read('scene-of-visitor')).to.deep.equal({ openid: visitor, event: 'subscribe', createTime: 1_800_000_000 });
+    expect(await scenesOnB.read('qrscene_scene-of-visitor')).to.equal(undefined);
+    // The scene is a bearer secret of the page that showed it: not in a key in the clear.
+    const client = await (store!.store as KeyvRedis<unknown>).getClient();
+    expect((await client.keys('*scene-of-*'))).to.deep.equal([]);
   });
 });

@@ -18,3 +18,6 @@ export const grantKey = (appId: string, id: string): string => `${PREFIX}:${appI
 
 /** A push seen recently, for the dedupe of WeChat's retries; `id` is a hash of the push's identifying fields. */
 export const pushKey = (appId: string, id: string): string => `${PREFIX}:${appId}:push:${id}`;
+
+/** Who followed or scanned through a parametric QR code, by its scene; `id` is a hash of the scene. */
+export const sceneKey = (appId: string, id: string): string => `${PREFIX}:${appId}:scene:${id}`;
