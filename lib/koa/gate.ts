@@ -20,11 +20,12 @@ import { browserPath, cleanPath, inWeChat, isRead, signInReturn, wantsJson } fro
 import { SignInFlow } from './sign-in-flow.js';
 import type { SiteServices } from './site-services.js';
 
-export function createGate(site: SiteServices, gate: ResolvedGateOptions, servePush: PushEndpoint): Middleware {
+export function createGate(site: SiteServices, gate: ResolvedGateOptions, push: PushEndpoint | undefined): Middleware {
   const { services } = site;
   return async function requireSubscription(ctx: Context, next: Next): Promise<void> {
     // WeChat's pushes carry no session: they are checked by their signature, never gated.
-    if ((await servePush(ctx)) || (await servedSignInReturn(ctx, site))) return;
+    if (push?.matches(ctx) === true) return push.serve(ctx);
+    if (await servedSignInReturn(ctx, site)) return;
     const flow = new SignInFlow(ctx, site);
     if (site.site.onlyInWeChat && !inWeChat(ctx)) return answer(ctx, ANSWERS.openInWeChat);
     const identity = flow.known(gate.scope, gate.signInMaxAge) ?? flow.gate(gatedRequest(ctx, gate));
@@ -59,9 +60,10 @@ export function createGate(site: SiteServices, gate: ResolvedGateOptions, serveP
  * `routes()`: the push endpoint and the dedicated callback path, for a site that has them. Without them, it
  * passes every request on.
  */
-export function createCallbackRoute(site: SiteServices, servePush: PushEndpoint): Middleware {
+export function createCallbackRoute(site: SiteServices, push: PushEndpoint | undefined): Middleware {
   return async function wechatRoutes(ctx: Context, next: Next): Promise<void> {
-    if (!(await servePush(ctx)) && !(await servedSignInReturn(ctx, site))) await next();
+    if (push?.matches(ctx) === true) return push.serve(ctx);
+    if (!(await servedSignInReturn(ctx, site))) await next();
   };
 }
 

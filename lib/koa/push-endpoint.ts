@@ -22,12 +22,16 @@ const BODY_TIMEOUT_MS = 10_000;
 const WARN_EVERY_MS = 60_000;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Answers the request when it is for the push path, and says whether it did. */
-export type PushEndpoint = (ctx: Context) => Promise<boolean>;
+/** The push path's answer; `matches` is a plain compare, so a gated request pays no extra await for it. */
+export interface PushEndpoint {
+  matches(ctx: Context): boolean;
+  serve(ctx: Context): Promise<void>;
+}
 
-export function createPushEndpoint({ services, site }: SiteServices): PushEndpoint {
+/** Undefined when no push is configured. */
+export function createPushEndpoint({ services, site }: SiteServices): PushEndpoint | undefined {
   const push = site.push;
-  if (push === undefined) return () => Promise.resolve(false);
+  if (push === undefined) return undefined;
   const warnedAt = new Map<string, number>();
   const warn = (kind: string, line: string): void => {
     const now = Date.now();
@@ -35,15 +39,14 @@ export function createPushEndpoint({ services, site }: SiteServices): PushEndpoi
     warnedAt.set(kind, now);
     services.logger.warn(`koa-wechat-subscription: ${line} (said at most once a minute)`);
   };
-  const refuse = (ctx: Context, refusal: PushRefusal): true => {
+  const refuse = (ctx: Context, refusal: PushRefusal): void => {
     if (refusal.status === 401) warn('signature', `a push to ${push.path} was refused: ${refusal.reason}; check that push.token is the MP console's Token`);
     else if (refusal.status === 403) warn('timestamp', `a push to ${push.path} was refused: ${refusal.reason}; check this server's clock`);
     else warn(`bad:${refusal.reason}`, `a push to ${push.path} was refused: ${refusal.reason}`);
     return plain(ctx, refusal.status, refusal.reason);
   };
 
-  return async function servePush(ctx: Context): Promise<boolean> {
-    if (browserPath(ctx) !== push.path) return false;
+  const serve = async (ctx: Context): Promise<void> => {
     // A push answer is for WeChat alone: never cached, never sniffed into HTML.
     ctx.set('Cache-Control', 'no-store');
     ctx.set('X-Content-Type-Options', 'nosniff');
@@ -68,8 +71,8 @@ export function createPushEndpoint({ services, site }: SiteServices): PushEndpoi
     ctx.status = 200;
     ctx.type = 'text/xml';
     ctx.body = reply;
-    return true;
   };
+  return { matches: (ctx) => browserPath(ctx) === push.path, serve };
 }
 
 /** The hook's reply, sealed for the mode, or undefined: no hook, no reply, a late or failing hook, a bad reply. */
@@ -146,9 +149,8 @@ function tooLarge(): { status: 400; reason: string } {
   return { status: 400, reason: `the body is over ${MAX_BODY_BYTES / 1024} KiB; WeChat's pushes are a few kilobytes` };
 }
 
-function plain(ctx: Context, status: number, text: string): true {
+function plain(ctx: Context, status: number, text: string): void {
   ctx.status = status;
   ctx.type = 'text/plain';
   ctx.body = text;
-  return true;
 }

@@ -24,10 +24,10 @@ export interface WeChatSite {
 }
 
 export function createSite(site: SiteServices): WeChatSite {
-  const servePush = createPushEndpoint(site);
-  const routes = createCallbackRoute(site, servePush);
+  const push = createPushEndpoint(site);
+  const routes = createCallbackRoute(site, push);
   return {
     routes: () => routes,
-    requireSubscription: (options: GateOptions = {}) => createGate(site, resolveGateOptions(options, site.services.options.statusTtl), servePush),
+    requireSubscription: (options: GateOptions = {}) => createGate(site, resolveGateOptions(options, site.services.options.statusTtl), push),
   };
 }
