@@ -33,6 +33,8 @@ export interface SiteOptions {
   /** Skip `app.keys` or the session, to test the setup errors. */
   withoutKeys?: boolean;
   withoutSession?: boolean;
+  /** `app.keys` as a mistaken setup leaves them (`[process.env.SESSION_KEY]` with the variable unset); default {@link SESSION_KEYS}. */
+  keys?: unknown[];
 }
 
 export interface Site {
@@ -74,7 +76,7 @@ export function useSite(defaults: SiteOptions = {}): { start(options?: SiteOptio
       opened.push(() => wechat.close());
       const app = new Koa();
       app.proxy = options.proxy ?? false;
-      if (options.withoutKeys !== true) app.keys = SESSION_KEYS;
+      if (options.withoutKeys !== true) app.keys = (options.keys ?? SESSION_KEYS) as string[];
       const errors: unknown[] = [];
       app.silent = true;
       app.on('error', (error) => errors.push(error));
