@@ -30,6 +30,7 @@ export interface ResolvedSiteOptions {
   readonly onlyInWeChat: boolean;
   readonly accountName: string;
   readonly qrCodeUrl: string | undefined;
+  readonly renderPage: SiteOptions['renderPage'];
 }
 
 export interface ResolvedGateOptions {
@@ -57,7 +58,7 @@ export const SERVICE_OPTION_NAMES = [
   'storeTimeout',
   'logger',
 ] as const;
-const SITE_OPTION_NAMES = ['callbackPath', 'publicUrl', 'onlyInWeChat', 'accountName', 'qrCodeUrl'] as const;
+const SITE_OPTION_NAMES = ['callbackPath', 'publicUrl', 'onlyInWeChat', 'accountName', 'qrCodeUrl', 'renderPage'] as const;
 const GATE_OPTION_NAMES = ['enforce', 'scope', 'statusMaxAge', 'signInMaxAge', 'onUnknown', 'onNotSubscribed'] as const;
 const WECHAT_OPTION_NAMES: readonly string[] = [...SERVICE_OPTION_NAMES, ...SITE_OPTION_NAMES];
 
@@ -101,7 +102,7 @@ export function resolveServiceOptions(options: ServiceOptions): ResolvedServiceO
 }
 
 export function resolveSiteOptions(options: SiteOptions): ResolvedSiteOptions {
-  const { callbackPath, publicUrl, onlyInWeChat = false, accountName = 'our Official Account', qrCodeUrl } = options;
+  const { callbackPath, publicUrl, onlyInWeChat = false, accountName = 'our Official Account', qrCodeUrl, renderPage } = options;
   if (callbackPath !== undefined && (typeof callbackPath !== 'string' || !/^\/[A-Za-z0-9\-._~/]*$/.test(callbackPath) || callbackPath.includes('//'))) {
     throw new WeChatOptionsError('callbackPath', `expected a path such as "/wechat/callback", got ${describeValue(callbackPath)}`);
   }
@@ -109,12 +110,16 @@ export function resolveSiteOptions(options: SiteOptions): ResolvedSiteOptions {
   if (typeof accountName !== 'string' || accountName.trim() === '' || accountName.length > 64) {
     throw new WeChatOptionsError('accountName', 'expected the account name, 1 to 64 characters');
   }
+  if (renderPage !== undefined && typeof renderPage !== 'function') {
+    throw new WeChatOptionsError('renderPage', 'expected a function (ctx, page) that sets ctx.body, such as (ctx, page) => ctx.render("wechat-page", page)');
+  }
   return Object.freeze({
     callbackPath,
     publicUrl: publicUrl === undefined ? undefined : requireOrigin(publicUrl),
     onlyInWeChat,
     accountName,
     qrCodeUrl: qrCodeUrl === undefined ? undefined : requireHttpUrl('qrCodeUrl', qrCodeUrl, 'https://example.com/qr.jpg').href,
+    renderPage,
   });
 }
 

@@ -31,7 +31,7 @@ code{font:12px ui-monospace,Menlo,monospace;word-break:break-all}
 export function page(options: { title: string; subtitle?: string; body: Html }): string {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${options.title}</title><style>${new Html(STYLE)}</style></head>
+<link rel="icon" href="data:,"><title>${options.title}</title><style>${new Html(STYLE)}</style></head>
 <body><div class="bar">${options.title}<small>${options.subtitle ?? 'WeChat emulator · not real WeChat'}</small></div>
 <main>${options.body}</main></body></html>`.text;
 }
