@@ -6,10 +6,10 @@
  */
 import Router from '@koa/router';
 import { expect } from 'chai';
-import Koa from 'koa';
 import mount from 'koa-mount';
 import { WeChatOptionsError, type WeChatPage } from '../lib/index.js';
 import { expectPage } from './support/answers.js';
+import { KOA_UNDER_TEST } from './support/koa-under-test.js';
 import { echoState, useSite, type Site } from './support/site.js';
 
 const DESKTOP_UA = 'Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0';
@@ -142,7 +142,7 @@ describe('pages: the built-in pages', () => {
   it('inside koa-mount, home is the mount\'s root as the browser sees it (/club/)', async () => {
     const s = await site.start({
       mount(app, wechat) {
-        const club = new Koa();
+        const club = new KOA_UNDER_TEST.Koa();
         club.use(wechat.requireSubscription({ enforce: true }));
         club.use(echoState);
         app.use(mount('/club', club));
