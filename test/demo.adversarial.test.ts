@@ -19,6 +19,7 @@ import { useDemo } from './support/demo.js';
 import { rawHead } from './support/raw-request.js';
 import { Visitor } from './support/site.js';
 import { startHoldingProxy, type HoldingProxy } from './support/tap-proxy.js';
+import { childEnvironment } from './support/child-env.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
@@ -125,7 +126,7 @@ describe('demo adversarial: a configuration error is one line whatever the value
     for (const [name, value] of Object.entries(process.env)) {
       if (!(ENVIRONMENT_NAMES as readonly string[]).includes(name) && !name.startsWith('WECHAT_')) env[name] = value;
     }
-    const child = spawn(process.execPath, ['--import', 'tsx', 'demo/server.ts'], { cwd: ROOT, env: { ...env, PORT: '1\n2' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'demo/server.ts'], { cwd: ROOT, env: childEnvironment({ ...env, PORT: '1\n2' }), stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
