@@ -1,9 +1,25 @@
 /**
- * The demo's own error answers, as a page or as JSON like the library's: a thrown error, and the empty 404,
- * 405 and 501 that the router leaves. The library answers its own troubles (401, 403, 502/503) itself. A 500
- * never shows the error's message or stack.
+ * The demo's own error answers, as a page (in Chinese and English) or as JSON like the library's: a thrown
+ * error, and the empty 404, 405 and 501 that the router leaves. The library answers its own troubles (400,
+ * 401, 403, 502/503), in the demo's layout through `renderWeChatPage`. A 500 never shows the error's message
+ * or stack.
  */
 import type { Context, Middleware } from 'koa';
+import type { WeChatPage } from '../lib/index.js';
+
+/** The library's pages in the demo's layout: createWeChat's `renderPage`. */
+export async function renderWeChatPage(ctx: Context, page: WeChatPage): Promise<void> {
+  await ctx.render('wechat-page', { title: `${page.title.zh} · ${page.title.en}`, page });
+}
+
+/** What the page says in Chinese, beside the English message (which the JSON answer carries alone). */
+const CHINESE: Readonly<Record<string, string>> = {
+  not_found: '这里没有页面。',
+  method_not_allowed: '此地址不接受这种请求。',
+  bad_request: '请求有误。',
+  unavailable: '服务暂时不可用，请稍后重试。',
+  internal_error: '服务器出了点问题，请稍后重试。',
+};
 
 export function errorPages(): Middleware {
   return async (ctx, next) => {
@@ -44,6 +60,6 @@ async function answer(ctx: Context, status: number, message: string, code: strin
     ctx.body = { error: code, message };
     return;
   }
-  await ctx.render('error', { title: `${status}`, status, message });
+  await ctx.render('error', { title: `${status}`, status, message, zh: CHINESE[code] ?? '' });
   ctx.status = status;
 }

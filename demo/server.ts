@@ -41,7 +41,7 @@ try {
   if (error instanceof ConfigError) fail(error.message);
   const code = (error as { code?: unknown } | null)?.code;
   if (code === 'ERR_MODULE_NOT_FOUND') {
-    fail(`a package is missing (${oneLine(error)}): run npm install; the demo's packages are devDependencies, which NODE_ENV=production leaves out`);
+    fail(`a package is missing (${oneLine(error)}): run npm install; the demo's packages are devDependencies of the library, which NODE_ENV=production leaves out: to deploy, npm run build:demo and run build/demo on its own dependencies (demo/README.md)`);
   }
   // Anything else is a bug of ours: still one line, without the stack.
   fail(`could not start: ${oneLine(error)}`);

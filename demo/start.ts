@@ -8,6 +8,7 @@ import { createWeChat, WeChatOptionsError, type WeChat, type WeChatOptions } fro
 import type { Emulator } from '../lib/emulator/index.js';
 import { createDemoApp } from './app.js';
 import { ConfigError, type DemoConfig } from './config.js';
+import { renderWeChatPage } from './error-pages.js';
 import { startDemoEmulator } from './embedded-emulator.js';
 import { connectRedis, type DemoRedis } from './redis.js';
 import type { LogLine } from './request-log.js';
@@ -121,6 +122,7 @@ function wechatOptions(config: DemoConfig, emulator: Emulator | undefined): WeCh
     statusTtl: config.statusTtl,
     accountName: config.accountName ?? account.accountName,
     qrCodeUrl: config.qrCodeUrl,
+    renderPage: renderWeChatPage,
     push: config.push === undefined ? undefined : { token: config.push.token, encodingAESKey: config.push.encodingAESKey, mode: config.push.mode },
   };
 }

@@ -31,6 +31,7 @@ export interface ResolvedSiteOptions {
   readonly onlyInWeChat: boolean;
   readonly accountName: string;
   readonly qrCodeUrl: string | undefined;
+  readonly renderPage: SiteOptions['renderPage'];
   readonly push: ResolvedPushOptions | undefined;
 }
 
@@ -69,7 +70,7 @@ export const SERVICE_OPTION_NAMES = [
   'storeTimeout',
   'logger',
 ] as const;
-const SITE_OPTION_NAMES = ['callbackPath', 'publicUrl', 'onlyInWeChat', 'accountName', 'qrCodeUrl', 'push'] as const;
+const SITE_OPTION_NAMES = ['callbackPath', 'publicUrl', 'onlyInWeChat', 'accountName', 'qrCodeUrl', 'renderPage', 'push'] as const;
 const PUSH_OPTION_NAMES = ['token', 'encodingAESKey', 'mode', 'path', 'timestampWindow', 'replyTimeout', 'onEvent'] as const;
 const PATH_PATTERN = /^\/[A-Za-z0-9\-._~/]*$/;
 const GATE_OPTION_NAMES = ['enforce', 'scope', 'statusMaxAge', 'signInMaxAge', 'onUnknown', 'onNotSubscribed'] as const;
@@ -116,7 +117,7 @@ export function resolveServiceOptions(options: ServiceOptions): ResolvedServiceO
 
 /** `appId` is the services': a safe-mode push carries it, and is refused without it. */
 export function resolveSiteOptions(options: SiteOptions & Pick<WeChatOptions, 'appId'>): ResolvedSiteOptions {
-  const { callbackPath, publicUrl, onlyInWeChat = false, accountName = 'our Official Account', qrCodeUrl } = options;
+  const { callbackPath, publicUrl, onlyInWeChat = false, accountName = 'our Official Account', qrCodeUrl, renderPage } = options;
   if (callbackPath !== undefined && !isPath(callbackPath)) {
     throw new WeChatOptionsError('callbackPath', `expected a path such as "/wechat/callback", got ${describeValue(callbackPath)}`);
   }
@@ -124,12 +125,16 @@ export function resolveSiteOptions(options: SiteOptions & Pick<WeChatOptions, 'a
   if (typeof accountName !== 'string' || accountName.trim() === '' || accountName.length > 64) {
     throw new WeChatOptionsError('accountName', 'expected the account name, 1 to 64 characters');
   }
+  if (renderPage !== undefined && typeof renderPage !== 'function') {
+    throw new WeChatOptionsError('renderPage', 'expected a function (ctx, page) that sets ctx.body, such as (ctx, page) => ctx.render("wechat-page", page)');
+  }
   return Object.freeze({
     callbackPath,
     publicUrl: publicUrl === undefined ? undefined : requireOrigin(publicUrl),
     onlyInWeChat,
     accountName,
     qrCodeUrl: qrCodeUrl === undefined ? undefined : requireHttpUrl('qrCodeUrl', qrCodeUrl, 'https://example.com/qr.jpg').href,
+    renderPage,
     push: options.push === undefined ? undefined : resolvePushOptions(options.push, options.appId, callbackPath),
   });
 }

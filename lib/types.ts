@@ -98,6 +98,40 @@ export interface SiteOptions {
    * `app.use`: follows and unfollows are recorded the moment they happen. Default: none.
    */
   push?: PushOptions;
+  /**
+   * Renders the pages the library answers itself (400, 401, 403, 502, 503, open in WeChat) with the site's own
+   * templates, such as `(ctx, page) => ctx.render('wechat-page', page)`. It sets `ctx.body`; the status and
+   * `Cache-Control: no-store` stay the library's. A page it leaves without a body gets the library's own. API
+   * clients still get JSON. Default: the library's pages, in Chinese and English.
+   */
+  renderPage?: (ctx: Context, page: WeChatPage) => unknown;
+}
+
+/** Which page the library answers: one `renderPage` template may serve all, or one each. */
+export type WeChatPageKind =
+  | 'stateMismatch'
+  | 'cookiesRequired'
+  | 'signInFailed'
+  | 'signInRequired'
+  | 'notSubscribed'
+  | 'openInWeChat'
+  | 'unavailable';
+
+/** A page the library answers, for `renderPage`. Every text is plain (escape it as any text); none holds a secret. */
+export interface WeChatPage {
+  readonly kind: WeChatPageKind;
+  /** The HTTP status the answer goes out with: 400, 401, 403, 502 or 503. */
+  readonly status: number;
+  /** The stable code of the JSON twin, such as `wechat_not_subscribed`. */
+  readonly error: string;
+  readonly title: { readonly en: string; readonly zh: string };
+  readonly text: { readonly en: string; readonly zh: string };
+  /** The next step, when there is one: "try again", or WeChat's authorize URL on the 401. */
+  readonly action: { readonly href: string; readonly label: string } | undefined;
+  /** The site's root as the browser sees it (a koa-mount prefix kept), for a way home. */
+  readonly home: string;
+  /** On the follow page (`notSubscribed`): what to follow. */
+  readonly follow: { readonly accountName: string; readonly qrCodeUrl: string | undefined } | undefined;
 }
 
 /** The push endpoint: what the MP console's server configuration (服务器配置) says, and what to do with pushes. */

@@ -19,17 +19,19 @@ import { useDemo } from './support/demo.js';
 import { rawHead } from './support/raw-request.js';
 import { Visitor } from './support/site.js';
 import { startHoldingProxy, type HoldingProxy } from './support/tap-proxy.js';
+import { childEnvironment } from './support/child-env.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+/** The troubleshooting page the README links to (it was a section of the README). */
+const TROUBLESHOOTING = readFileSync(new URL('../docs/troubleshooting.md', import.meta.url), 'utf8');
 const JSON_ACCEPT = { Accept: 'application/json' };
 const BATCHGET = '/cgi-bin/user/info/batchget';
 
-/** The README's section under `heading` (a `## ` or `### ` title), up to the next heading of any level. */
-function readmeSection(heading: string): string {
-  const start = README.indexOf(`\n${heading}\n`);
-  if (start === -1) throw new Error(`the README has no section "${heading}"`);
-  const rest = README.slice(start + heading.length + 2);
+/** The troubleshooting page's section under `heading` (`# ` to `### `), up to the next heading below the title. */
+function troubleshootingSection(heading: string): string {
+  const start = `\n${TROUBLESHOOTING}`.indexOf(`\n${heading}\n`);
+  if (start === -1) throw new Error(`docs/troubleshooting.md has no section "${heading}"`);
+  const rest = TROUBLESHOOTING.slice(start + heading.length + 1);
   const end = rest.search(/\n#{2,3} /);
   return end === -1 ? rest : rest.slice(0, end);
 }
@@ -125,7 +127,7 @@ describe('demo adversarial: a configuration error is one line whatever the value
     for (const [name, value] of Object.entries(process.env)) {
       if (!(ENVIRONMENT_NAMES as readonly string[]).includes(name) && !name.startsWith('WECHAT_')) env[name] = value;
     }
-    const child = spawn(process.execPath, ['--import', 'tsx', 'demo/server.ts'], { cwd: ROOT, env: { ...env, PORT: '1\n2' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'demo/server.ts'], { cwd: ROOT, env: childEnvironment({ ...env, PORT: '1\n2' }), stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
@@ -148,12 +150,12 @@ describe('demo adversarial: PORT=65535 on the embedded emulator', () => {
   });
 });
 
-describe('demo adversarial: the log line the README quotes for a wrong AppSecret', () => {
+describe('demo adversarial: the log line docs/troubleshooting.md quotes for a wrong AppSecret', () => {
   const demo = useDemo();
 
   it('is the line the demo logs for a code exchange refused with 40125', async () => {
     // Was: the README quoted `error WeChatApiError …`, a line the demo never writes.
-    const troubleshooting = readmeSection('## Troubleshooting').replace(/\s+/g, ' ');
+    const troubleshooting = troubleshootingSection('# Troubleshooting').replace(/\s+/g, ' ');
     const quoted = /`([^`]*ERR_WECHAT_API[^`]*40125[^`]*)`/.exec(troubleshooting)?.[1];
     expect(quoted, 'the README quotes a log line').to.be.a('string');
 
@@ -213,7 +215,7 @@ describe('demo adversarial: the home page with WECHAT_SCOPE=snsapi_userinfo', ()
 describe('demo adversarial: the README\'s Troubleshooting and the sandbox test account', () => {
   it('names 10006: a test account (测试号) authorizes only visitors who follow it, so a non-follower never signs in there', () => {
     // The README recommends the test account for development; wechat-api.md lists 10006 "must follow this test account".
-    const table = readmeSection('## Troubleshooting');
+    const table = troubleshootingSection('# Troubleshooting');
     expect(table).to.match(/^\| 10006 /m);
   });
 });

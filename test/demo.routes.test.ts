@@ -144,6 +144,8 @@ describe('demo: /members', () => {
     const { page } = await d.visitor().signIn('/members', { nickname: 'Visitor' });
     expectPage(page, 403, 'wechat_not_subscribed');
     expect(page.text).to.contain('示例公众号 Demo Account');
+    // In the demo's own layout (renderPage), with a way home.
+    expect(page.text).to.contain('koa-wechat-subscription · demo').and.contain('href="/">首页 · Home</a>');
     expectOneLinePerRequest(d);
     expect(d.log.at(-1)).to.match(/^GET \/members 403 /);
   });
@@ -220,12 +222,13 @@ describe('demo: /logout', () => {
 describe('demo: a path it does not have', () => {
   const demo = useDemo();
 
-  it('is a 404 page, and JSON under /api/ whatever the Accept header', async () => {
+  it('is a 404 page in Chinese and English, and JSON under /api/ whatever the Accept header', async () => {
     const d = await demo.start();
     const browser = d.visitor();
     const page = await browser.get('/no-such-page');
     expectHtml(page, 404);
-    expect(page.text).to.contain('data-status="404"');
+    expect(page.text).to.contain('data-status="404"').and.contain('这里没有页面').and.contain('There is no page here');
+    expect(page.text).to.contain('<link rel="icon" href="data:,">');
     const api = await browser.get('/api/no-such-thing');
     expect(api.status).to.equal(404);
     expect(api.body).to.deep.equal({ error: 'not_found', message: 'There is no page here' });

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { ENVIRONMENT_NAMES } from '../demo/config.js';
 import { eventually } from './support/eventually.js';
+import { childEnvironment } from './support/child-env.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Starting a child costs about a second (tsx compiles on the fly); a loaded machine may take longer. */
@@ -39,7 +40,7 @@ describe('demo: started as a newcomer starts it', function () {
 
   /** Starts `command` in its own process group (so that afterEach can end everything it started). */
   function run(command: string, args: string[], env: Record<string, string>): DemoProcess {
-    const child = spawn(command, args, { cwd: ROOT, env: environment(env), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(command, args, { cwd: ROOT, env: childEnvironment(environment(env)), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -498,3 +498,72 @@ describe('the emulator console', () => {
     }
   });
 });
+
+/** The `name=value` pairs a browser sends back after these Set-Cookie headers (an emptied cookie left out). */
+function cookiesFrom(response: RawResponse): string {
+  const lines = response.headers['set-cookie'] ?? [];
+  return lines.map((line) => line.split(';')[0]!).filter((pair) => !pair.endsWith('=')).join('; ');
+}
+
+describe('emulator console: the site, the phone, feedback and labels', () => {
+  const h = useEmulator();
+
+  it('links to the site WeChat last sent a visitor back to, once there is one', async () => {
+    const { emulator, client } = await h.start();
+    expect(await consolePage(emulator)).not.to.include('data-site');
+    await authorizeAs(client, 'Band');
+    expect(await consolePage(emulator)).to.include('<a href="http://localhost:3000" data-site>');
+  });
+
+  it('names the user the phone remembers (from this browser\'s cookie), and offers to forget them only then', async () => {
+    const { emulator, client } = await h.start();
+    const url = client.authorizeUrl({ redirectUri: 'http://localhost:3000/page', state: 'state123', scope: 'snsapi_base' });
+    const phone = await fetch(url.replace('#wechat_redirect', '&emulator_user=Band#wechat_redirect'), { redirect: 'manual' });
+    const cookie = (phone.headers.getSetCookie()[0] ?? '').split(';')[0]!;
+    const remembered = (await send(emulator.url, { path: '/emulator', headers: { cookie } })).text;
+    expect(/<p data-phone-user>[\s\S]*?<\/p>/.exec(remembered)?.[0]).to.include('<strong>Band</strong>').and.include('phone/forget');
+    const nobody = await consolePage(emulator);
+    expect(/<p data-phone-user>[\s\S]*?<\/p>/.exec(nobody)?.[0]).to.include('remembers nobody').and.not.include('phone/forget');
+  });
+
+  it('says what each button did, once, on the page it comes back to', async () => {
+    const { emulator } = await h.start();
+    const visitor = emulator.findUser('Visitor')!;
+    const pressed: Array<[action: string, fields: Record<string, string>, says: RegExp]> = [
+      ['follow', { openid: visitor.openid }, /now follows/],
+      ['unfollow', { openid: visitor.openid }, /no longer follows/],
+      ['users', { nickname: 'Newcomer' }, /Added the user/],
+      ['faults', { endpoint: '*', kind: 'busy', times: '1' }, /Planned the fault/],
+      ['faults/clear', {}, /Cleared/],
+      ['revoke-token', {}, /Revoked/],
+      ['counters/reset', {}, /Reset the counters/],
+      ['switches', { doubleRedirect: 'true' }, /Changed the switch/],
+      ['phone/forget', {}, /forgot its user/],
+    ];
+    for (const [action, fields, says] of pressed) {
+      const answer = await control(emulator, action, fields, { form: true, headers: sameOrigin(emulator) });
+      expect(answer.status, `${action}: ${answer.text}`).to.equal(302);
+      expect(answer.headers.location).to.equal('/emulator');
+      const back = await send(emulator.url, { path: '/emulator', headers: { cookie: cookiesFrom(answer) } });
+      expect(/<p class="card notice" role="status"[^>]*>([^<]*)<\/p>/.exec(back.text)?.[1], action).to.match(says);
+      // Said once: the answer clears it.
+      expect(back.headers['set-cookie']?.join(';')).to.match(/wxemu_done=;/);
+    }
+    expect(await consolePage(emulator)).not.to.include('role="status"');
+  });
+
+  it('a made-up feedback cookie is never printed', async () => {
+    const { emulator } = await h.start();
+    const page = await send(emulator.url, { path: '/emulator', headers: { cookie: 'wxemu_done=<script>alert(1)</script>' } });
+    expect(page.text).not.to.include('role="status"').and.not.include('<script>alert');
+  });
+
+  it('labels every field of its forms', async () => {
+    const { emulator } = await h.start();
+    const page = await consolePage(emulator);
+    const fields = [...page.matchAll(/<(input|select)\b[^>]*>/g)].filter(([tag]) => !tag.includes('type="hidden"'));
+    const labelled = [...page.matchAll(/<label\b[^>]*>([\s\S]*?)<\/label>/g)].flatMap(([, inside]) => [...inside!.matchAll(/<(input|select)\b/g)]);
+    expect(fields.length).to.be.at.least(4);
+    expect(labelled.length).to.equal(fields.length);
+  });
+});

@@ -4,7 +4,7 @@
  * under koa-mount (with the default callback, and with `callbackPath` given with the mount prefix), and several
  * routes with different options. In each, a follower signs in through the emulator, a non-follower gets the
  * follow page on enforce routes, and the browser's redirects end (at most 10: a loop through WeChat is a
- * failure, not a hang). The whole matrix runs under Koa 3 and Koa 2.
+ * failure, not a hang). The whole matrix runs under Koa 3 and Koa 2 in each leg of npm test.
  */
 import Router from '@koa/router';
 import { expect } from 'chai';

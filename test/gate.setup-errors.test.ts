@@ -8,7 +8,7 @@ import session from 'koa-session';
 import { WeChatSetupError } from '../lib/errors.js';
 import { echoOf } from './support/answers.js';
 import { browse, describeBrowse, useDropInSite, type Browsed } from './support/drop-in-site.js';
-import { echoState } from './support/site.js';
+import { echoState, useSite } from './support/site.js';
 
 function setupErrors(errors: unknown[]): WeChatSetupError[] {
   return errors.filter((error): error is WeChatSetupError => error instanceof WeChatSetupError);
@@ -64,4 +64,46 @@ describe('gate: setup errors name the fix', () => {
     expect(browsed.response.status, describeBrowse(browsed)).to.equal(200);
     expect(echoOf(browsed.response)).to.include({ path: '/page', openid: emulator.findUser('Band')!.openid, isConcern: true });
   });
+});
+
+/** `app.keys` as a setup leaves them by mistake; `[undefined]` is the README's `[process.env.SESSION_KEY]` with the variable unset. */
+const MISTAKEN_KEYS: ReadonlyArray<{ name: string; keys: unknown[] }> = [
+  { name: 'an empty list', keys: [] },
+  { name: '[undefined] (SESSION_KEY unset)', keys: [undefined] },
+  { name: "[''] (SESSION_KEY set to nothing)", keys: [''] },
+  { name: 'a good key and an undefined one', keys: ['a long random key for the session', undefined] },
+];
+
+/** A 500 for the visitor, without the fix's words or a stack; the app's 'error' event holds a WeChatSetupError naming app.keys. */
+function expectKeysSetupError(response: { status: number; text: string }, errors: unknown[]): void {
+  expect(response.status).to.equal(500);
+  expect(response.text).not.to.match(/app\.keys|TypeError|\n\s+at /);
+  const found = setupErrors(errors);
+  expect(found, `the app's errors: ${errors.map(String).join(' | ')}`).to.have.length.of.at.least(1);
+  expect(errors.filter((error) => !(error instanceof WeChatSetupError)), 'no other error (keygrip\'s TypeError)').to.deep.equal([]);
+  expect(found[0]!.message).to.include('app.keys').and.to.match(/non-empty string|long random/);
+}
+
+describe('gate: keys that cannot sign are a setup error that names app.keys', () => {
+  const dropInSite = useDropInSite();
+  const site = useSite();
+
+  for (const { name, keys } of MISTAKEN_KEYS) {
+    it(`REGRESSION: the drop-in with app.keys ${name} is a 500 WeChatSetupError naming app.keys, not keygrip's TypeError`, async () => {
+      const { visitor, errors } = await dropInSite.start({
+        mount(app, dropIn) {
+          app.keys = keys as string[];
+          app.use(dropIn());
+          app.use(echoState);
+        },
+      });
+      expectKeysSetupError(await visitor().get('/page'), errors);
+    });
+
+    it(`REGRESSION: createWeChat's callback route and gate with app.keys ${name}: the same`, async () => {
+      const s = await site.start({ keys, wechat: { callbackPath: '/wechat/callback' } });
+      expectKeysSetupError(await s.visitor().get('/page'), s.errors);
+      expectKeysSetupError(await s.visitor().get('/wechat/callback?code=x&state=abc'), s.errors.splice(0));
+    });
+  }
 });

@@ -12,8 +12,7 @@ import type { WeChatIdentity } from '../sign-in/record.js';
 import { safeReturnTo } from '../sign-in/return-to.js';
 import type { SubscriptionStatus } from '../subscriptions/subscriptions.js';
 import type { WeChatUser } from '../types.js';
-import { html } from '../util/html.js';
-import { ANSWERS, answer, answerUnavailable } from './pages.js';
+import { answer, answerUnavailable } from './pages.js';
 import type { PushEndpoint } from './push-endpoint.js';
 import { pendingFor } from './sign-in-cookies.js';
 import { browserPath, cleanPath, inWeChat, isRead, signInReturn, wantsJson } from './request.js';
@@ -27,8 +26,8 @@ export function createGate(site: SiteServices, gate: ResolvedGateOptions, push: 
     if (push?.matches(ctx) === true) return push.serve(ctx);
     if (await servedSignInReturn(ctx, site)) return;
     const flow = new SignInFlow(ctx, site);
-    if (site.site.onlyInWeChat && !inWeChat(ctx)) return answer(ctx, ANSWERS.openInWeChat);
-    const identity = flow.known(gate.scope, gate.signInMaxAge) ?? flow.gate(gatedRequest(ctx, gate));
+    if (site.site.onlyInWeChat && !inWeChat(ctx)) return answer(ctx, site.site, 'openInWeChat');
+    const identity = flow.known(gate.scope, gate.signInMaxAge) ?? (await flow.gate(gatedRequest(ctx, gate)));
     if (identity === undefined) return;
 
     let status: SubscriptionStatus;
@@ -36,9 +35,9 @@ export function createGate(site: SiteServices, gate: ResolvedGateOptions, push: 
       status = await services.subscriptions.status(identity.openid, { snapshotUser: identity.snapshotUser === true, maxAge: gate.statusMaxAge });
     } catch (error) {
       if (!(error instanceof WeChatError)) throw error;
-      if (isDisowned(error) && flow.disowned(identity.openid, gatedRequest(ctx, gate))) return;
+      if (isDisowned(error) && (await flow.disowned(identity.openid, gatedRequest(ctx, gate)))) return;
       // Never a silent `false`: either the visitor is told WeChat could not say, or the route decides with `undefined`.
-      if (gate.onUnknown === 'deny') return answerUnavailable(ctx, error);
+      if (gate.onUnknown === 'deny') return answerUnavailable(ctx, site.site, error);
       ctx.app.emit('error', error, ctx);
       setState(ctx, identity, undefined, undefined);
       await next();
@@ -50,7 +49,7 @@ export function createGate(site: SiteServices, gate: ResolvedGateOptions, push: 
         await gate.onNotSubscribed(ctx);
         return;
       }
-      return answer(ctx, ANSWERS.notSubscribed, { extra: followPrompt(site) });
+      return answer(ctx, site.site, 'notSubscribed');
     }
     await next();
   };
@@ -123,11 +122,4 @@ async function visitorOf({ services }: SiteServices, identity: WeChatIdentity, s
   if (identity.scope !== 'snsapi_userinfo' || identity.snapshotUser === true) return status.user;
   const profile = await services.profiles.load(identity.openid);
   return profile === undefined ? status.user : ({ ...status.user, ...profile, openid: identity.openid, subscribe: status.user.subscribe } as WeChatUser);
-}
-
-function followPrompt({ site }: SiteServices) {
-  const { accountName, qrCodeUrl } = site;
-  return html`<p>长按识别二维码关注「${accountName}」，然后刷新此页。</p>
-<p class="en">Follow ${accountName} (long-press the QR code in WeChat), then reload this page.</p>
-${qrCodeUrl === undefined ? '' : html`<img class="qr" src="${qrCodeUrl}" alt="QR code of ${accountName}">`}`;
 }

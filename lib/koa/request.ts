@@ -41,6 +41,22 @@ export function browserPath(ctx: Context): string {
   return end === -1 ? url : url.slice(0, end);
 }
 
+/**
+ * The site's root as the browser sees it, for a page's way home: `/`, or the koa-mount prefix with a slash
+ * (`/club/`) inside a mounted app. A router's prefix is kept in `ctx.path`, so it leads to `/`.
+ */
+export function homePath(ctx: Context): string {
+  const path = browserPath(ctx);
+  const inner = ctx.path;
+  let prefix = '';
+  if (path !== inner) {
+    if (path.endsWith(inner)) prefix = path.slice(0, path.length - inner.length);
+    // koa-mount answers its bare prefix (`/club`) with a `ctx.path` of `/`.
+    else if (inner === '/') prefix = path;
+  }
+  return safeReturnTo(`${prefix.replace(/\/+$/, '')}/`);
+}
+
 /** The browser's URL (path and query) without the parameters WeChat adds on its way back. */
 export function cleanPath(ctx: Context): string {
   // Taken apart by hand, not by URLSearchParams: the rest of the query comes back byte for byte as it was sent.

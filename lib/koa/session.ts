@@ -25,16 +25,14 @@ export function sessionOf(ctx: Context): SessionHolder {
       'koa-session is mounted after requireSubscription(): mount it before requireSubscription(), as in `app.use(session(app)); app.use(requireSubscription(…))`. Mounted after, it never saves the session on the answers the gate gives itself.',
     );
   }
+  // Before ctx.session is read: koa-session reads its cookie through ctx.cookies, which throws keygrip's raw
+  // error for an empty list, and a key that is undefined (an unset variable) would sign with the word "undefined".
+  checkKeys(ctx.app.keys);
   const options = (ctx as unknown as { sessionOptions?: { signed?: boolean; store?: unknown; ContextStore?: unknown } }).sessionOptions;
   const session = (ctx as unknown as { session?: unknown }).session;
   if (session === null || typeof session !== 'object') {
     throw new WeChatSetupError(
       'ctx.session is missing: mount koa-session before requireSubscription(), as in `app.keys = [secret]; app.use(session(app));`',
-    );
-  }
-  if (!Array.isArray(ctx.app.keys) || ctx.app.keys.length === 0) {
-    throw new WeChatSetupError(
-      'app.keys is not set: the session that holds the visitor\'s identity must be signed, or anyone could claim any openid. Set `app.keys = [a long random secret]`.',
     );
   }
   if (options?.signed === false && options.store === undefined && options.ContextStore === undefined) {
@@ -72,6 +70,19 @@ export function logout(ctx: Context): void {
   if (session !== null && typeof session === 'object') delete (session as Record<string, unknown>)[SESSION_KEY];
   // Else the next gated page, within the mark's minute, would read as a session that lost the sign-in.
   clearSignedInMark(ctx);
+}
+
+/** `app.keys` must be a list of secrets that can sign: the messages never quote a key. */
+function checkKeys(keys: unknown): void {
+  const why = "the session that holds the visitor's identity, and the sign-in's cookies, are signed with them, or anyone could claim any openid";
+  if (!Array.isArray(keys) || keys.length === 0) {
+    throw new WeChatSetupError(`app.keys is ${Array.isArray(keys) ? 'an empty list' : 'not set'}: ${why}. Set \`app.keys = [a long random secret]\`.`);
+  }
+  const unusable = keys.findIndex((key) => !((typeof key === 'string' || Buffer.isBuffer(key)) && key.length > 0));
+  if (unusable !== -1) {
+    const what = keys[unusable] === undefined ? 'undefined (is the environment variable that holds it set?)' : 'not a non-empty string';
+    throw new WeChatSetupError(`app.keys[${unusable}] is ${what}: ${why}. Every key must be a long random secret, a non-empty string.`);
+  }
 }
 
 /**

@@ -18,7 +18,7 @@ import {
 import type { OAuthScope } from '../client/types.js';
 import type { SignInRecord, WeChatIdentity } from '../sign-in/record.js';
 import { newState } from '../sign-in/state.js';
-import { ANSWERS, answer, answerUnavailable } from './pages.js';
+import { answer, answerUnavailable } from './pages.js';
 import { clearSignedInMark, forgetPending, markSignedIn, pendingFor, pendingSignIns, rememberPending, signedInMark } from './sign-in-cookies.js';
 import { returnPath, returnUrl } from './request.js';
 import { readSessionRecord, regenerate, sessionOf, writeSessionRecord, type SessionHolder } from './session.js';
@@ -47,18 +47,18 @@ export class SignInFlow {
   }
 
   /** A gated request: the identity to go on with, or undefined once the visitor has been answered. */
-  gate(request: Omit<GatedRequest, 'pending' | 'justCompleted'>): WeChatIdentity | undefined {
+  async gate(request: Omit<GatedRequest, 'pending' | 'justCompleted'>): Promise<WeChatIdentity | undefined> {
     const step = decideGatedRequest(this.#record, this.#withPending(request), this.#now, newState);
     if (step.action === 'proceed') return step.identity;
-    this.#carry(step);
+    await this.#carry(step);
     return undefined;
   }
 
   /** WeChat disowned the signed-in openid: sign in again, once. False when it was this openid again. */
-  disowned(openid: string, request: Omit<GatedRequest, 'pending' | 'justCompleted'>): boolean {
+  async disowned(openid: string, request: Omit<GatedRequest, 'pending' | 'justCompleted'>): Promise<boolean> {
     const step = decideDisowned(this.#record, openid, this.#withPending(request), this.#now, newState);
     if (step === undefined) return false;
-    this.#carry(step);
+    await this.#carry(step);
     return true;
   }
 
@@ -71,7 +71,7 @@ export class SignInFlow {
     const pending = pendingFor(ctx, state, this.#now, returnedTo);
     const step = decideCallback(this.#record, { state, code, pending, fallback, cookiesSent: ctx.get('Cookie') !== '', atPage: this.#site.site.callbackPath === undefined }, this.#now, newState);
     if (step.action !== 'exchange') {
-      this.#carry(step);
+      await this.#carry(step);
       return;
     }
     // Single use: this answer marks the state's cookie used, whatever the exchange does.
@@ -80,7 +80,7 @@ export class SignInFlow {
     try {
       outcome = await this.#site.services.exchanges.exchange(step.pending.state, step.code, step.pending.scope);
     } catch (error) {
-      if (error instanceof WeChatError) return answerUnavailable(ctx, error);
+      if (error instanceof WeChatError) return answerUnavailable(ctx, this.#site.site, error);
       throw error;
     }
     const next = decideGrant(this.#record, step.pending, outcome, this.#now, newState);
@@ -90,18 +90,19 @@ export class SignInFlow {
       // A new session for the signed-in visitor, so that a session id planted before sign-in is not the one signed in.
       await regenerate(this.#session);
     }
-    this.#carry(next);
+    await this.#carry(next);
   }
 
-  #carry(step: Answering): void {
+  async #carry(step: Answering): Promise<void> {
     const ctx = this.#ctx;
+    const { site } = this.#site;
     switch (step.action) {
       case 'sign-in': {
         this.#save(step.record);
         if (step.isNew) rememberPending(ctx, step.pending, this.#now, returnPath(ctx, this.#site.site));
         const authorizeUrl = this.#site.services.client.authorizeUrl({ redirectUri: returnUrl(ctx, this.#site.site), state: step.pending.state, scope: step.pending.scope });
         if (step.respond === 'redirect') redirectNoStore(ctx, authorizeUrl);
-        else answer(ctx, ANSWERS.signInRequired, { json: { authorizeUrl }, action: { href: authorizeUrl, label: '微信登录 · Sign in with WeChat' } });
+        else await answer(ctx, site, 'signInRequired', { json: { authorizeUrl }, action: { href: authorizeUrl, label: '微信登录 · Sign in with WeChat' } });
         return;
       }
       case 'continue':
@@ -111,11 +112,11 @@ export class SignInFlow {
       case 'refuse':
         // The visitor's next click starts afresh.
         clearSignedInMark(ctx);
-        answer(ctx, ANSWERS[step.answer], { action: { href: step.retry, label: '重试 · Try again' } });
+        await answer(ctx, site, step.answer, { action: { href: step.retry, label: '重试 · Try again' } });
         return;
       case 'failed':
         this.#save(step.record);
-        answer(ctx, ANSWERS.signInFailed, { action: { href: step.retry, label: '重试 · Try again' } });
+        await answer(ctx, site, 'signInFailed', { action: { href: step.retry, label: '重试 · Try again' } });
         return;
     }
   }

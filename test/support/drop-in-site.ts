@@ -12,6 +12,7 @@ import type { Response } from 'supertest';
 import { requireSubscription, type DropInMiddleware, type RequireSubscriptionOptions } from '../../lib/index.js';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../lib/emulator/index.js';
 import { EMULATOR_SEED } from './emulator.js';
+import { KOA_UNDER_TEST } from './koa-under-test.js';
 import { FAST_FAILING } from './fixtures.js';
 import { SESSION_KEYS, Visitor, type SignInChoice } from './site.js';
 
@@ -27,7 +28,7 @@ export const KOA_CLASSES: ReadonlyArray<{ name: string; Koa: KoaClass }> = [
 export type MakeDropIn = (options?: Partial<RequireSubscriptionOptions>) => DropInMiddleware;
 
 export interface DropInSiteOptions {
-  /** Default: Koa 3. */
+  /** Default: the Koa under test (Koa 3, or Koa 2 with KOA_MAJOR=2). */
   Koa?: KoaClass;
   emulator?: EmulatorOptions;
   /** Mount `session(app)` first (default true); false leaves the session to `mount`, to test the order. */
@@ -74,7 +75,7 @@ export function useDropInSite(): { start(options: DropInSiteOptions): Promise<Dr
         opened.push(() => middleware.wechat.close());
         return middleware;
       };
-      const KoaClass = options.Koa ?? Koa;
+      const KoaClass = options.Koa ?? KOA_UNDER_TEST.Koa;
       const app = new KoaClass();
       app.keys = SESSION_KEYS;
       app.silent = true;

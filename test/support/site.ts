@@ -4,7 +4,7 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Koa from 'koa';
+import type Koa from 'koa';
 import session from 'koa-session';
 import supertest from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
@@ -12,6 +12,7 @@ import { createWeChat, type WeChat, type WeChatOptions } from '../../lib/index.j
 import { createWeChatOfItsOwn } from '../../lib/create-wechat.js';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../lib/emulator/index.js';
 import { EMULATOR_SEED } from './emulator.js';
+import { KOA_UNDER_TEST } from './koa-under-test.js';
 import { optionsFor } from './services.js';
 
 export const SESSION_KEYS = ['koa-wechat-subscription test key, long and random enough'];
@@ -33,6 +34,8 @@ export interface SiteOptions {
   /** Skip `app.keys` or the session, to test the setup errors. */
   withoutKeys?: boolean;
   withoutSession?: boolean;
+  /** `app.keys` as a mistaken setup leaves them (`[process.env.SESSION_KEY]` with the variable unset); default {@link SESSION_KEYS}. */
+  keys?: unknown[];
 }
 
 export interface Site {
@@ -72,9 +75,9 @@ export function useSite(defaults: SiteOptions = {}): { start(options?: SiteOptio
       // A second site on one emulator plays another process: services of its own, outside this process's registry.
       const wechat = (options.on === undefined ? createWeChat : createWeChatOfItsOwn)(optionsFor(emulator, options.wechat));
       opened.push(() => wechat.close());
-      const app = new Koa();
+      const app = new KOA_UNDER_TEST.Koa();
       app.proxy = options.proxy ?? false;
-      if (options.withoutKeys !== true) app.keys = SESSION_KEYS;
+      if (options.withoutKeys !== true) app.keys = (options.keys ?? SESSION_KEYS) as string[];
       const errors: unknown[] = [];
       app.silent = true;
       app.on('error', (error) => errors.push(error));

@@ -4,6 +4,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { childEnvironment } from './child-env.js';
 
 export interface WorkerConfig {
   redisUrl: string;
@@ -48,7 +49,7 @@ export class Worker {
 
   constructor(config: WorkerConfig) {
     this.#child = fork(SCRIPT, [], {
-      env: { ...process.env, WORKER_CONFIG: JSON.stringify(config) },
+      env: childEnvironment({ ...process.env, WORKER_CONFIG: JSON.stringify(config) }),
       execArgv: ['--import', 'tsx', '--expose-gc'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

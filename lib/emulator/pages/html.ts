@@ -21,7 +21,7 @@ ul.users{list-style:none;margin:0;padding:0}ul.users li{display:flex;justify-con
 ul.users li:last-child{border-bottom:0}.badge{font-size:12px;border-radius:4px;padding:1px 6px;background:#f2f2f2;color:var(--muted)}
 .badge.on{background:#e7f8ee;color:#06ad56}
 input[type=text],select{font:inherit;padding:8px;border:1px solid var(--line);border-radius:6px;width:100%}
-label{display:block;margin:8px 0}form.row{display:flex;gap:8px;align-items:center;flex-wrap:wrap}form.inline{display:inline}
+label{display:block;margin:8px 0}form.row{display:flex;gap:8px;align-items:center;flex-wrap:wrap}form.inline{display:inline}form.row label{margin:0}.notice{background:#e7f8ef;color:#05803f;font-weight:600}
 table{border-collapse:collapse;width:100%;font-size:13px}td,th{text-align:left;padding:4px 6px;border-bottom:1px solid var(--line);vertical-align:top}
 code{font:12px ui-monospace,Menlo,monospace;word-break:break-all}
 .error h1{color:#fa5151}.warning{background:#fff7e6;border:1px solid #ffd591;border-radius:6px;padding:8px;font-size:13px}
@@ -31,7 +31,7 @@ code{font:12px ui-monospace,Menlo,monospace;word-break:break-all}
 export function page(options: { title: string; subtitle?: string; body: Html }): string {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${options.title}</title><style>${new Html(STYLE)}</style></head>
+<link rel="icon" href="data:,"><title>${options.title}</title><style>${new Html(STYLE)}</style></head>
 <body><div class="bar">${options.title}<small>${options.subtitle ?? 'WeChat emulator · not real WeChat'}</small></div>
 <main>${options.body}</main></body></html>`.text;
 }

@@ -116,6 +116,7 @@ function proceed(ctx: Context, state: EmulatorState, request: AuthorizeRequest, 
 }
 
 function sendBack(ctx: Context, state: EmulatorState, request: AuthorizeRequest, who: { openid: string; snapshot: boolean }): void {
+  state.site.url = new URL(request.redirectUri).origin;
   const code = state.grants.issueCode({ openid: who.openid, scope: request.scope, snapshot: who.snapshot });
   const callback = callbackUrl(request.redirectUri, { code, state: request.state });
   if (state.switches.doubleRedirect) return htmlAnswer(ctx, 200, doubleRedirectPage(callback));
@@ -147,6 +148,11 @@ function htmlAnswer(ctx: Context, status: number, body: string): void {
   ctx.status = status;
   ctx.type = 'text/html; charset=utf-8';
   ctx.body = body;
+}
+
+/** For the console: the user this browser's phone remembers, if any. */
+export function phoneUserOf(ctx: Context, state: EmulatorState): EmulatorUser | undefined {
+  return state.users.get(ctx.cookies.get(PHONE_COOKIE) ?? '');
 }
 
 /** For the console: forgets which user holds the phone. */

@@ -10,7 +10,10 @@ import { fromAnotherSite, isForm } from '../http/forms.js';
 import { escapeHtml } from '../pages/html.js';
 import { consolePage } from '../pages/console.js';
 import type { EmulatorState } from '../state/index.js';
-import { forgetPhoneUser } from './authorize.js';
+import { forgetPhoneUser, phoneUserOf } from './authorize.js';
+
+/** A one-time cookie that carries which button was pressed across the redirect back, for the page to say it was done. */
+const DONE_COOKIE = 'wxemu_done';
 
 type Fields = Record<string, unknown>;
 type Action = (fields: Fields, ctx: Context) => unknown;
@@ -43,8 +46,11 @@ export function consoleRoutes(state: EmulatorState, emulator: Emulator, endpoint
     if (ctx.path === '/emulator' || ctx.path === '/emulator/' || ctx.path === '/') {
       if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return void (ctx.status = 405);
       if (ctx.path === '/') return ctx.redirect('/emulator');
+      // Only the name of a known action is read back: the page says a fixed sentence for it, never the cookie's text.
+      const done = ctx.cookies.get(DONE_COOKIE);
+      if (done !== undefined) ctx.cookies.set(DONE_COOKIE, null, { overwrite: true });
       ctx.type = 'text/html; charset=utf-8';
-      ctx.body = consolePage(state, endpoints);
+      ctx.body = consolePage(state, endpoints, { phoneUser: phoneUserOf(ctx, state), done: done !== undefined && Object.hasOwn(actions, done) ? done : undefined });
       return;
     }
     if (ctx.path === '/emulator/api/state' && ctx.method === 'GET') {
@@ -69,7 +75,10 @@ export function consoleRoutes(state: EmulatorState, emulator: Emulator, endpoint
       const fields = form ? Object.fromEntries(new URLSearchParams(raw)) : raw.trim() === '' ? {} : parseJsonObject(raw);
       if (fields === undefined) throw new BadRequest('expected a JSON object body');
       const result = await run(fields, ctx);
-      if (form) return ctx.redirect('/emulator');
+      if (form) {
+        ctx.cookies.set(DONE_COOKIE, name, { httpOnly: true, sameSite: 'lax', signed: false, overwrite: true });
+        return ctx.redirect('/emulator');
+      }
       ctx.status = name === 'users' ? 201 : 200;
       ctx.body = result ?? { ok: true };
     } catch (error) {

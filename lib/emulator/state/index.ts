@@ -26,6 +26,8 @@ export interface EmulatorState {
   readonly faults: FaultPlan;
   readonly pushes: PushSender;
   readonly switches: Switches;
+  /** The origin of the site WeChat last sent a visitor back to: the console links to it. */
+  readonly site: { url: string | undefined };
 }
 
 /**
@@ -55,5 +57,6 @@ export function createState(options: ResolvedEmulatorOptions): EmulatorState {
     faults: new FaultPlan(),
     pushes: new PushSender(options, clock, ids),
     switches: { doubleRedirect: options.doubleRedirect, onRefuse: options.onRefuse },
+    site: { url: undefined },
   };
 }
