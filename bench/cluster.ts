@@ -28,7 +28,9 @@ interface Round {
 
 async function round(processLock: boolean): Promise<Round> {
   const emulator = await startEmulator({ latency: 0.1, tokenOverlap: OVERLAP });
-  const users = Array.from({ length: PROCESSES * PER_PROCESS * 2 }, (_, index) => emulator.createUser({ nickname: `u${index}`, subscribed: index % 3 !== 0 }));
+  const users = Array.from({ length: PROCESSES * PER_PROCESS * 2 }, (_, index) =>
+    emulator.createUser({ nickname: `u${index}`, subscribed: index % 3 !== 0 }),
+  );
   const workers = await startWorkers(PROCESSES, {
     redisUrl: REDIS_URL,
     namespace: `kws-bench-${randomUUID()}`,
@@ -70,14 +72,29 @@ const contenders = [
 ];
 const results = new Map<string, Round[]>(contenders.map((each) => [each.name, []]));
 for (let index = 0; index < ROUNDS; index++) {
-  for (const contender of index % 2 === 0 ? contenders : [...contenders].reverse()) results.get(contender.name)!.push(await round(contender.processLock));
+  for (const contender of index % 2 === 0 ? contenders : [...contenders].reverse())
+    results.get(contender.name)!.push(await round(contender.processLock));
 }
 
-print(`${PROCESSES} processes × ${PER_PROCESS} cold lookups, classic tokens, one Redis, WeChat answering in ~100 ms, a retired token working ${OVERLAP} s more; ${ROUNDS} rounds`);
+print(
+  `${PROCESSES} processes × ${PER_PROCESS} cold lookups, classic tokens, one Redis, WeChat answering in ~100 ms, a retired token working ${OVERLAP} s more; ${ROUNDS} rounds`,
+);
 printTable(
-  ['contender', 'token fetches (cold)', 'user-info calls (cold, all processes)', 'fetches after a forced expiry', 'lookups failed or wrong (of 2,000)'],
+  [
+    'contender',
+    'token fetches (cold)',
+    'user-info calls (cold, all processes)',
+    'fetches after a forced expiry',
+    'lookups failed or wrong (of 2,000)',
+  ],
   contenders.map(({ name }) => {
     const rounds = results.get(name)!;
-    return [name, spread(rounds.map((each) => each.coldFetches)), spread(rounds.map((each) => each.coldUserInfo)), spread(rounds.map((each) => each.expiryFetches)), spread(rounds.map((each) => each.failed))];
+    return [
+      name,
+      spread(rounds.map((each) => each.coldFetches)),
+      spread(rounds.map((each) => each.coldUserInfo)),
+      spread(rounds.map((each) => each.expiryFetches)),
+      spread(rounds.map((each) => each.failed)),
+    ];
   }),
 );

@@ -133,7 +133,9 @@ async function main(): Promise<void> {
         ['+ routes() + requireSubscription()', rate.gated.toFixed(0), `${(rate.gated / rate.read).toFixed(2)}×`],
       ],
     );
-    print(`Extra time per request (client and server share this process): about ${extraMicroseconds.toFixed(0)} µs. WeChat calls during the measured rounds: ${Object.values(emulator.counters()).reduce((a, b) => a + b, 0)}.`);
+    print(
+      `Extra time per request (client and server share this process): about ${extraMicroseconds.toFixed(0)} µs. WeChat calls during the measured rounds: ${Object.values(emulator.counters()).reduce((a, b) => a + b, 0)}.`,
+    );
   } finally {
     agent.destroy();
     for (const name of names) apps[name].server.close();

@@ -45,7 +45,19 @@ export function createDemoApp({ config, wechat, emulatorUrl, log = stdout, sessi
   app.use(errorPages());
   // SameSite=Lax: the cookie still comes back on WeChat's top-level redirect to the callback.
   // With a store, the cookie holds only the session's key, and every process reads the session from Redis.
-  app.use(session({ key: 'demo.sess', httpOnly: true, sameSite: 'lax', secure: publicTls, maxAge: 86_400_000, ...(sessionStore === undefined ? {} : { store: sessionStore }) }, app));
+  app.use(
+    session(
+      {
+        key: 'demo.sess',
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: publicTls,
+        maxAge: 86_400_000,
+        ...(sessionStore === undefined ? {} : { store: sessionStore }),
+      },
+      app,
+    ),
+  );
   app.use(wechat.routes());
   const router = demoRoutes(wechat, config);
   app.use(router.routes());

@@ -13,7 +13,9 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const out = resolve(process.argv[2] ?? resolve(ROOT, 'build/demo'));
 
 rmSync(out, { recursive: true, force: true });
-execFileSync(process.execPath, [resolve(ROOT, 'node_modules/typescript/bin/tsc'), '-p', resolve(ROOT, 'tsconfig.demo.json'), '--outDir', out], { stdio: 'inherit' });
+execFileSync(process.execPath, [resolve(ROOT, 'node_modules/typescript/bin/tsc'), '-p', resolve(ROOT, 'tsconfig.demo.json'), '--outDir', out], {
+  stdio: 'inherit',
+});
 cpSync(resolve(ROOT, 'views'), resolve(out, 'views'), { recursive: true });
 for (const file of ['package.json', 'package-lock.json']) cpSync(resolve(ROOT, 'demo', file), resolve(out, file));
 process.stdout.write(`demo: built into ${out}; there, npm ci --omit=dev, then NODE_ENV=production npm start\n`);

@@ -24,7 +24,12 @@ if (cluster.isPrimary) {
       const { startDemoEmulator } = await import('./embedded-emulator.js');
       const emulator = await startDemoEmulator(config.wechat.port, config.publicUrl);
       stopEmulator = () => emulator.close();
-      Object.assign(env, { WECHAT_APP_ID: emulator.appId, WECHAT_APP_SECRET: emulator.appSecret, WECHAT_API_BASE: emulator.url, WECHAT_OAUTH_BASE: emulator.url });
+      Object.assign(env, {
+        WECHAT_APP_ID: emulator.appId,
+        WECHAT_APP_SECRET: emulator.appSecret,
+        WECHAT_API_BASE: emulator.url,
+        WECHAT_OAUTH_BASE: emulator.url,
+      });
       process.stdout.write(`WeChat emulator on ${emulator.url} (console ${emulator.url}/emulator), shared by the workers\n`);
     }
     process.stdout.write(`demo: ${workers} workers on port ${config.port}, sharing ${redacted(config.redisUrl!)}\n`);

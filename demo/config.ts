@@ -75,7 +75,9 @@ export function readConfig(env: Environment): DemoConfig {
   const wechat = readWeChatTarget(env, production, port);
   const publicUrl = readPublicUrl(env.PUBLIC_URL);
   if (production && publicUrl === undefined) {
-    throw new ConfigError("PUBLIC_URL is required in production: the site's origin as WeChat's OAuth domain knows it, such as https://example.com (otherwise each request's Host header would decide where WeChat sends the visitor back)");
+    throw new ConfigError(
+      "PUBLIC_URL is required in production: the site's origin as WeChat's OAuth domain knows it, such as https://example.com (otherwise each request's Host header would decide where WeChat sends the visitor back)",
+    );
   }
   return Object.freeze({
     production,
@@ -104,11 +106,13 @@ function readPush(env: Environment, emulator: boolean): DemoPush | undefined {
   if (encodingAESKey !== undefined && !/^[A-Za-z0-9]{43}$/.test(encodingAESKey)) {
     throw new ConfigError("WECHAT_AES_KEY must be the EncodingAESKey of the MP console's server configuration: 43 letters and digits");
   }
-  if (mode !== 'plaintext' && mode !== 'compatible' && mode !== 'safe') throw new ConfigError('WECHAT_PUSH_MODE must be plaintext, compatible or safe');
-  if (mode !== 'plaintext' && encodingAESKey === undefined) throw new ConfigError(`WECHAT_PUSH_MODE=${mode} needs WECHAT_AES_KEY, the EncodingAESKey`);
+  if (mode !== 'plaintext' && mode !== 'compatible' && mode !== 'safe')
+    throw new ConfigError('WECHAT_PUSH_MODE must be plaintext, compatible or safe');
+  if (mode !== 'plaintext' && encodingAESKey === undefined)
+    throw new ConfigError(`WECHAT_PUSH_MODE=${mode} needs WECHAT_AES_KEY, the EncodingAESKey`);
   if (given === undefined) {
     if (!emulator && (encodingAESKey !== undefined || env.WECHAT_PUSH_MODE !== undefined)) {
-      throw new ConfigError('WECHAT_AES_KEY and WECHAT_PUSH_MODE need WECHAT_TOKEN, the Token of the MP console\'s server configuration');
+      throw new ConfigError("WECHAT_AES_KEY and WECHAT_PUSH_MODE need WECHAT_TOKEN, the Token of the MP console's server configuration");
     }
     // On a real account, no token means no endpoint. The embedded emulator pushes to a token made up for it.
     if (!emulator) return undefined;
@@ -127,7 +131,8 @@ function readRedisUrl(value: string | undefined): string | undefined {
     // The value is not echoed: a Redis URL may hold a password.
     throw new ConfigError('REDIS_URL must be a redis:// or rediss:// URL, such as redis://127.0.0.1:6379');
   }
-  if (protocol !== 'redis:' && protocol !== 'rediss:') throw new ConfigError('REDIS_URL must be a redis:// or rediss:// URL, such as redis://127.0.0.1:6379');
+  if (protocol !== 'redis:' && protocol !== 'rediss:')
+    throw new ConfigError('REDIS_URL must be a redis:// or rediss:// URL, such as redis://127.0.0.1:6379');
   return url;
 }
 
@@ -138,7 +143,11 @@ function readWeChatTarget(env: Environment, production: boolean, port: number): 
   const oauthBaseUrl = readHttpUrl('WECHAT_OAUTH_BASE', env.WECHAT_OAUTH_BASE);
   if (appId === undefined) {
     // Without an account the demo runs on the emulator; a half-given account is a mistake, not a hint.
-    for (const [name, value] of [['WECHAT_APP_SECRET', appSecret], ['WECHAT_API_BASE', apiBaseUrl], ['WECHAT_OAUTH_BASE', oauthBaseUrl]] as const) {
+    for (const [name, value] of [
+      ['WECHAT_APP_SECRET', appSecret],
+      ['WECHAT_API_BASE', apiBaseUrl],
+      ['WECHAT_OAUTH_BASE', oauthBaseUrl],
+    ] as const) {
       if (value !== undefined) throw new ConfigError(`${name} is set but WECHAT_APP_ID is not: set both, or neither to run on the embedded emulator`);
     }
     if (production) throw new ConfigError('WECHAT_APP_ID and WECHAT_APP_SECRET are required in production: the embedded emulator is for development');
@@ -153,13 +162,17 @@ function readWeChatTarget(env: Environment, production: boolean, port: number): 
 function readSessionKeys(value: string | undefined, production: boolean): { keys: string[]; generated: boolean } {
   if (blankToUndefined(value) === undefined) {
     if (production) {
-      throw new ConfigError('SESSION_KEYS is required in production: sessions signed with keys made up at start would end at every restart and differ between processes (make one with: openssl rand -hex 32)');
+      throw new ConfigError(
+        'SESSION_KEYS is required in production: sessions signed with keys made up at start would end at every restart and differ between processes (make one with: openssl rand -hex 32)',
+      );
     }
     return { keys: [randomBytes(32).toString('hex')], generated: true };
   }
   const keys = value!.split(',').map((key) => key.trim());
   if (keys.some((key) => key.length < MIN_SESSION_KEY_LENGTH)) {
-    throw new ConfigError(`SESSION_KEYS: every comma-separated key must be at least ${MIN_SESSION_KEY_LENGTH} characters (make one with: openssl rand -hex 32)`);
+    throw new ConfigError(
+      `SESSION_KEYS: every comma-separated key must be at least ${MIN_SESSION_KEY_LENGTH} characters (make one with: openssl rand -hex 32)`,
+    );
   }
   return { keys, generated: false };
 }
@@ -204,7 +217,8 @@ function readHttpUrl(name: string, value: string | undefined): string | undefine
   } catch {
     throw new ConfigError(`${name} must be an http(s) URL, such as https://example.com`);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ConfigError(`${name} must be an http(s) URL, such as https://example.com`);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new ConfigError(`${name} must be an http(s) URL, such as https://example.com`);
   if (parsed.username !== '' || parsed.password !== '') throw new ConfigError(`${name} must not carry a user name or password`);
   return url;
 }

@@ -40,7 +40,8 @@ export function errorPages(): Middleware {
       if (status >= 500 && !exposed) ctx.app.emit('error', error, ctx);
       return;
     }
-    if (ctx.body == null && ctx.status >= 400) await answer(ctx, ctx.status, emptyAnswerMessage(ctx), ctx.status === 404 ? 'not_found' : 'method_not_allowed');
+    if (ctx.body == null && ctx.status >= 400)
+      await answer(ctx, ctx.status, emptyAnswerMessage(ctx), ctx.status === 404 ? 'not_found' : 'method_not_allowed');
   };
 }
 

@@ -20,7 +20,9 @@ export class SessionStoreUnavailableError extends Error {
   readonly status = 503;
   readonly expose = true;
   constructor() {
-    super('The session store could not be reached, so we cannot tell who you are right now. Please try again in a moment. / 暂时无法读取会话，请稍后再试。');
+    super(
+      'The session store could not be reached, so we cannot tell who you are right now. Please try again in a moment. / 暂时无法读取会话，请稍后再试。',
+    );
   }
 }
 

@@ -20,14 +20,21 @@ try {
     const { emulator } = demo;
     lines.push(`  open ${demo.url}/page and pick a test user`);
     lines.push(`  WeChat emulator on ${emulator.url} (console ${emulator.url}/emulator)`);
-    lines.push(`  test users  ${emulator.users().map((user) => `${user.nickname} (${user.subscribed ? 'follows' : 'does not follow'})`).join(', ')}`);
+    lines.push(
+      `  test users  ${emulator
+        .users()
+        .map((user) => `${user.nickname} (${user.subscribed ? 'follows' : 'does not follow'})`)
+        .join(', ')}`,
+    );
   } else {
     lines.push(`  open ${demo.url}/page in WeChat (account ${demo.wechat.client.appId})`);
   }
   process.stdout.write(`${lines.join('\n')}\n`);
   // Warned only once the demo runs, so that a configuration mistake stays the one line printed.
   if (config.sessionKeysGenerated) {
-    process.stderr.write('demo: SESSION_KEYS is not set: signing sessions with a key made up for this run (visitors sign in again after a restart)\n');
+    process.stderr.write(
+      'demo: SESSION_KEYS is not set: signing sessions with a key made up for this run (visitors sign in again after a restart)\n',
+    );
   }
   const stop = (): void => {
     demo.close().then(
@@ -41,7 +48,9 @@ try {
   if (error instanceof ConfigError) fail(error.message);
   const code = (error as { code?: unknown } | null)?.code;
   if (code === 'ERR_MODULE_NOT_FOUND') {
-    fail(`a package is missing (${oneLine(error)}): run npm install; the demo's packages are devDependencies of the library, which NODE_ENV=production leaves out: to deploy, npm run build:demo and run build/demo on its own dependencies (demo/README.md)`);
+    fail(
+      `a package is missing (${oneLine(error)}): run npm install; the demo's packages are devDependencies of the library, which NODE_ENV=production leaves out: to deploy, npm run build:demo and run build/demo on its own dependencies (demo/README.md)`,
+    );
   }
   // Anything else is a bug of ours: still one line, without the stack.
   fail(`could not start: ${oneLine(error)}`);

@@ -115,7 +115,13 @@ function wechatOptions(config: DemoConfig, emulator: Emulator | undefined): WeCh
   const account: WeChatOptions =
     target.kind === 'real'
       ? { appId: target.appId, appSecret: target.appSecret, apiBaseUrl: target.apiBaseUrl, oauthBaseUrl: target.oauthBaseUrl }
-      : { appId: emulator!.appId, appSecret: emulator!.appSecret, apiBaseUrl: emulator!.url, oauthBaseUrl: emulator!.url, accountName: emulator!.options.accountName };
+      : {
+          appId: emulator!.appId,
+          appSecret: emulator!.appSecret,
+          apiBaseUrl: emulator!.url,
+          oauthBaseUrl: emulator!.url,
+          accountName: emulator!.options.accountName,
+        };
   return {
     ...account,
     publicUrl: config.publicUrl,

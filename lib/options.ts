@@ -126,7 +126,10 @@ export function resolveSiteOptions(options: SiteOptions & Pick<WeChatOptions, 'a
     throw new WeChatOptionsError('accountName', 'expected the account name, 1 to 64 characters');
   }
   if (renderPage !== undefined && typeof renderPage !== 'function') {
-    throw new WeChatOptionsError('renderPage', 'expected a function (ctx, page) that sets ctx.body, such as (ctx, page) => ctx.render("wechat-page", page)');
+    throw new WeChatOptionsError(
+      'renderPage',
+      'expected a function (ctx, page) that sets ctx.body, such as (ctx, page) => ctx.render("wechat-page", page)',
+    );
   }
   return Object.freeze({
     callbackPath,
@@ -141,24 +144,31 @@ export function resolveSiteOptions(options: SiteOptions & Pick<WeChatOptions, 'a
 
 /** Every message names the MP console's field; none quotes the token or the key, which are secrets. */
 function resolvePushOptions(push: PushOptions, appId: string, callbackPath: string | undefined): ResolvedPushOptions {
-  if (push === null || typeof push !== 'object') throw new WeChatOptionsError('push', 'expected an object such as { token }, the Token of the MP console\'s server configuration');
+  if (push === null || typeof push !== 'object')
+    throw new WeChatOptionsError('push', "expected an object such as { token }, the Token of the MP console's server configuration");
   rejectUnknownOptions(push, PUSH_OPTION_NAMES, 'push.');
   const { token, encodingAESKey, path = '/wechat/events', onEvent } = push;
   if (typeof token !== 'string' || !/^[A-Za-z0-9]{3,32}$/.test(token)) {
     throw new WeChatOptionsError('push.token', "expected the Token (令牌) of the MP console's server configuration: 3 to 32 letters and digits");
   }
   if (encodingAESKey !== undefined && (typeof encodingAESKey !== 'string' || !/^[A-Za-z0-9+/]{43}$/.test(encodingAESKey))) {
-    throw new WeChatOptionsError('push.encodingAESKey', "expected the EncodingAESKey (消息加解密密钥) of the MP console's server configuration: 43 letters and digits");
+    throw new WeChatOptionsError(
+      'push.encodingAESKey',
+      "expected the EncodingAESKey (消息加解密密钥) of the MP console's server configuration: 43 letters and digits",
+    );
   }
   const mode = push.mode ?? (encodingAESKey === undefined ? 'plaintext' : 'safe');
   if (mode !== 'plaintext' && mode !== 'compatible' && mode !== 'safe') {
     // Not quoted: a mode is short, and so is a token pasted into the wrong field.
     throw new WeChatOptionsError('push.mode', "expected 'plaintext', 'compatible' or 'safe'");
   }
-  if (mode !== 'plaintext' && encodingAESKey === undefined) throw new WeChatOptionsError('push.encodingAESKey', `is required in ${mode} mode: the pushes are encrypted with it`);
+  if (mode !== 'plaintext' && encodingAESKey === undefined)
+    throw new WeChatOptionsError('push.encodingAESKey', `is required in ${mode} mode: the pushes are encrypted with it`);
   if (!isPath(path)) throw new WeChatOptionsError('push.path', `expected a path such as "/wechat/events", got ${describeValue(path)}`);
-  if (path === callbackPath) throw new WeChatOptionsError('push.path', 'must differ from callbackPath: WeChat pushes to one and returns visitors to the other');
-  if (onEvent !== undefined && typeof onEvent !== 'function') throw new WeChatOptionsError('push.onEvent', 'expected a function (push, ctx) that may resolve with a reply');
+  if (path === callbackPath)
+    throw new WeChatOptionsError('push.path', 'must differ from callbackPath: WeChat pushes to one and returns visitors to the other');
+  if (onEvent !== undefined && typeof onEvent !== 'function')
+    throw new WeChatOptionsError('push.onEvent', 'expected a function (push, ctx) that may resolve with a reply');
   const timestampWindow = requireSeconds('push.timestampWindow', push.timestampWindow, 300, 30, 86_400);
   return Object.freeze({
     path,
@@ -218,7 +228,10 @@ function pickGateOptions(options: GateOptions, statusTtl: number): ResolvedGateO
     throw new WeChatOptionsError('onNotSubscribed', 'expected a function (ctx) that answers the request');
   }
   if (typeof options.statusMaxAge === 'number' && options.statusMaxAge > statusTtl) {
-    throw new WeChatOptionsError('statusMaxAge', `expected at most ${statusTtl}, the statusTtl of the services: answers are not kept longer than that`);
+    throw new WeChatOptionsError(
+      'statusMaxAge',
+      `expected at most ${statusTtl}, the statusTtl of the services: answers are not kept longer than that`,
+    );
   }
   return Object.freeze({
     enforce,

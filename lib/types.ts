@@ -109,13 +109,7 @@ export interface SiteOptions {
 
 /** Which page the library answers: one `renderPage` template may serve all, or one each. */
 export type WeChatPageKind =
-  | 'stateMismatch'
-  | 'cookiesRequired'
-  | 'signInFailed'
-  | 'signInRequired'
-  | 'notSubscribed'
-  | 'openInWeChat'
-  | 'unavailable';
+  'stateMismatch' | 'cookiesRequired' | 'signInFailed' | 'signInRequired' | 'notSubscribed' | 'openInWeChat' | 'unavailable';
 
 /** A page the library answers, for `renderPage`. Every text is plain (escape it as any text); none holds a secret. */
 export interface WeChatPage {

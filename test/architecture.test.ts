@@ -40,11 +40,15 @@ describe('architecture: nothing imports upward', () => {
   }
 
   it('lib/koa imports nothing from the entry points above it', () => {
-    const wrong = sources('koa').flatMap((file) => importsOf(file).filter((target) => ENTRY_POINTS.includes(target)).map((target) => `${relative(LIB, file)} → ${target}`));
+    const wrong = sources('koa').flatMap((file) =>
+      importsOf(file)
+        .filter((target) => ENTRY_POINTS.includes(target))
+        .map((target) => `${relative(LIB, file)} → ${target}`),
+    );
     expect(wrong).to.deep.equal([]);
   });
 
-  it('the check reads imports at all (it would see the adapter\'s own)', () => {
+  it("the check reads imports at all (it would see the adapter's own)", () => {
     expect(importsOf(join(LIB, 'koa/gate.ts'))).to.include.members(['koa', 'sign-in/decide.js']);
   });
 });

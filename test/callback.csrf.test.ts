@@ -12,14 +12,13 @@ import { echoState, DEDICATED_CALLBACK, useSite, type Visitor } from './support/
 
 const EXCHANGE = '/sns/oauth2/access_token';
 
-
 /** The callback URL an attacker makes: a sign-in started in the attacker's own browser, as `nickname`, never followed. */
 async function attackersCallback(attacker: Visitor, nickname: string): Promise<URL> {
   const start = await attacker.get('/account');
   return attacker.authorize(start.headers.location!, { nickname });
 }
 
-describe('callback: an attacker\'s callback URL opened in a victim\'s browser', () => {
+describe("callback: an attacker's callback URL opened in a victim's browser", () => {
   const site = useSite(DEDICATED_CALLBACK);
 
   it('a victim without any session gets the "cookies are required" page, and no exchange happens', async () => {

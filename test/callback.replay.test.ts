@@ -13,7 +13,6 @@ import { echoState, DEDICATED_CALLBACK, useSite, type Visitor } from './support/
 const EXCHANGE = '/sns/oauth2/access_token';
 const AUTHORIZE = '/connect/oauth2/authorize';
 
-
 function expectRedirect(response: Response, location: string): void {
   expect(response.status, response.text.slice(0, 300)).to.equal(302);
   expect(response.headers.location).to.equal(location);
@@ -24,7 +23,10 @@ function expectRedirect(response: Response, location: string): void {
 function tryAgainLink(response: Response): string {
   const match = /<a class="button" href="([^"]*)">/.exec(response.text);
   if (match === null) throw new Error(`no link on the page: ${response.text.slice(0, 300)}`);
-  return match[1]!.replace(/&amp;/g, '&').replace(/&#39;/g, "'").replace(/&quot;/g, '"');
+  return match[1]!
+    .replace(/&amp;/g, '&')
+    .replace(/&#39;/g, "'")
+    .replace(/&quot;/g, '"');
 }
 
 /** Exchanges WeChat answered with a token (no errcode). */

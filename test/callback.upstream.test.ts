@@ -11,18 +11,28 @@ import { profileKey } from '../lib/store/keys.js';
 import { echoState, DEDICATED_CALLBACK, useSite } from './support/site.js';
 import { echoOf } from './support/answers.js';
 
-const mountMe = { mount: (app: import('koa'), wechat: import('../lib/index.js').WeChat) => {
-  const router = new Router();
-  router.get('/me', wechat.requireSubscription({ scope: 'snsapi_userinfo' }), echoState);
-  app.use(wechat.routes());
-  app.use(router.routes());
-} };
+const mountMe = {
+  mount: (app: import('koa'), wechat: import('../lib/index.js').WeChat) => {
+    const router = new Router();
+    router.get('/me', wechat.requireSubscription({ scope: 'snsapi_userinfo' }), echoState);
+    app.use(wechat.routes());
+    app.use(router.routes());
+  },
+};
 
 /** A WeChat API that answers the code exchange with an openid no request would accept. */
 async function startOddExchange(): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer((request, response) => {
     response.setHeader('Content-Type', 'text/plain');
-    response.end(JSON.stringify({ access_token: 'oauth-token-of-an-odd-answer', expires_in: 7200, refresh_token: 'refresh-token-odd', openid: 'not an openid!', scope: 'snsapi_base' }));
+    response.end(
+      JSON.stringify({
+        access_token: 'oauth-token-of-an-odd-answer',
+        expires_in: 7200,
+        refresh_token: 'refresh-token-odd',
+        openid: 'not an openid!',
+        scope: 'snsapi_base',
+      }),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
@@ -62,7 +72,9 @@ describe('callback: unusable answers from WeChat at sign-in', () => {
       expect(answer.status).to.equal(502);
       expect(answer.headers.location).to.equal(undefined);
       expect(answer.text).to.contain('data-error="wechat_unavailable"').and.not.contain('not an openid!');
-      expect(s.errors[0]).to.be.instanceOf(WeChatUnavailableError).and.include({ reason: 'invalid_response', endpoint: 'GET /sns/oauth2/access_token' });
+      expect(s.errors[0])
+        .to.be.instanceOf(WeChatUnavailableError)
+        .and.include({ reason: 'invalid_response', endpoint: 'GET /sns/oauth2/access_token' });
       expect((await browser.get('/page')).status, 'not signed in').to.equal(302);
     } finally {
       await odd.close();

@@ -54,7 +54,14 @@ const CALLS: readonly EmulatedCall[] = [
 ];
 
 /** What each emulated fault must become. */
-const FAULTS: Array<{ kind: FaultKind; error: typeof WeChatApiError | typeof WeChatUnavailableError; reason?: UnavailableReason; errcode?: number; status: number; retried: boolean }> = [
+const FAULTS: Array<{
+  kind: FaultKind;
+  error: typeof WeChatApiError | typeof WeChatUnavailableError;
+  reason?: UnavailableReason;
+  errcode?: number;
+  status: number;
+  retried: boolean;
+}> = [
   { kind: 'busy', error: WeChatApiError, errcode: -1, status: 503, retried: true },
   { kind: 'quota', error: WeChatApiError, errcode: 45009, status: 503, retried: false },
   { kind: 'html500', error: WeChatUnavailableError, reason: 'http_status', status: 502, retried: true },
@@ -104,7 +111,11 @@ describe('the client against the emulator', () => {
       const { emulator } = await h.start();
       const wrong = new WeChatClient({ appId: emulator.appId, appSecret: 'not-the-real-secret', apiBaseUrl: emulator.url });
       try {
-        for (const run of [() => wrong.fetchClassicToken(), () => wrong.fetchStableToken(), () => wrong.exchangeCode('061AnyCode000000000000000000000A')]) {
+        for (const run of [
+          () => wrong.fetchClassicToken(),
+          () => wrong.fetchStableToken(),
+          () => wrong.exchangeCode('061AnyCode000000000000000000000A'),
+        ]) {
           const error = (await rejectionOf(run())) as WeChatApiError;
           expect([error.errcode, error.category, error.status]).to.deep.equal([40125, 'config', 502]);
         }
@@ -133,7 +144,9 @@ describe('the client against the emulator', () => {
 
     it('an openid of another app: 40003, a 400-class error', async () => {
       const { client } = await h.start();
-      const error = (await rejectionOf(client.fetchUserInfo({ accessToken: await globalToken(client), openid: 'oOtherAppUser000000000000000' }))) as WeChatApiError;
+      const error = (await rejectionOf(
+        client.fetchUserInfo({ accessToken: await globalToken(client), openid: 'oOtherAppUser000000000000000' }),
+      )) as WeChatApiError;
       expect([error.errcode, error.category, error.status]).to.deep.equal([40003, 'openid', 400]);
     });
 
@@ -143,7 +156,10 @@ describe('the client against the emulator', () => {
       await client.exchangeCode(used);
       const stale = codeOf(await authorizeAs(client, 'Band'));
       emulator.advanceClock(300);
-      for (const [code, errcode] of [[used, 40163], [stale, 40029]] as const) {
+      for (const [code, errcode] of [
+        [used, 40163],
+        [stale, 40029],
+      ] as const) {
         const error = (await rejectionOf(client.exchangeCode(code))) as WeChatApiError;
         expect([error.errcode, error.category, error.status, error.expose]).to.deep.equal([errcode, 'code', 400, true]);
       }
@@ -169,7 +185,10 @@ describe('the client against the emulator', () => {
     it(`splits 250 openids into 3 batchget calls of at most ${BATCH_LIMIT}, answers in the order asked`, async () => {
       const users = Array.from({ length: 250 }, (_, i) => ({ nickname: `user${i}`, subscribed: i % 2 === 1 }));
       const { client, emulator } = await h.start({ users });
-      const openids = emulator.users().map((user) => user.openid).reverse();
+      const openids = emulator
+        .users()
+        .map((user) => user.openid)
+        .reverse();
       const answers = await client.fetchUserInfoBatch({ accessToken: await globalToken(client), openids });
       expect(answers.map((answer) => answer.openid)).to.deep.equal(openids);
       expect(answers.map((answer) => answer.subscribe)).to.deep.equal(openids.map((openid) => (emulator.findUser(openid)!.subscribed ? 1 : 0)));
@@ -178,7 +197,9 @@ describe('the client against the emulator', () => {
 
     it('reads the code exchange’s text/plain JSON, and passes is_snapshotuser through', async () => {
       const { client } = await h.start();
-      const snapshot = await client.exchangeCode(codeOf(await authorizeAs(client, 'Band', { scope: 'snsapi_userinfo', extra: { emulator_snapshot: '1' } })));
+      const snapshot = await client.exchangeCode(
+        codeOf(await authorizeAs(client, 'Band', { scope: 'snsapi_userinfo', extra: { emulator_snapshot: '1' } })),
+      );
       expect(snapshot.is_snapshotuser).to.equal(1);
     });
 

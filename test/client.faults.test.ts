@@ -7,15 +7,39 @@ import { HANG_TIMEOUT, makeClient, rejectionOf } from './support/fixtures.js';
 
 /** What each upstream fault must become: the error's reason, its HTTP status, and whether a retry can help. */
 const FAULTS: Array<{ label: string; handler: Handler; reason: UnavailableReason; status: number; retried: boolean; timeout?: number }> = [
-  { label: 'an HTML 500 page', handler: raw(500, '<html><body><h1>500 Internal Server Error</h1></body></html>'), reason: 'http_status', status: 502, retried: true },
+  {
+    label: 'an HTML 500 page',
+    handler: raw(500, '<html><body><h1>500 Internal Server Error</h1></body></html>'),
+    reason: 'http_status',
+    status: 502,
+    retried: true,
+  },
   { label: 'a 404 page', handler: raw(404, '<html>not found</html>'), reason: 'http_status', status: 502, retried: false },
   { label: 'a redirect, which is never followed', handler: raw(302, ''), reason: 'http_status', status: 502, retried: false },
-  { label: 'truncated JSON', handler: raw(200, '{"access_token":"86_abc","expi', 'application/json'), reason: 'invalid_response', status: 502, retried: false },
-  { label: 'an HTML page with status 200', handler: raw(200, '<!DOCTYPE html><html>captive portal</html>'), reason: 'invalid_response', status: 502, retried: false },
+  {
+    label: 'truncated JSON',
+    handler: raw(200, '{"access_token":"86_abc","expi', 'application/json'),
+    reason: 'invalid_response',
+    status: 502,
+    retried: false,
+  },
+  {
+    label: 'an HTML page with status 200',
+    handler: raw(200, '<!DOCTYPE html><html>captive portal</html>'),
+    reason: 'invalid_response',
+    status: 502,
+    retried: false,
+  },
   { label: 'an empty body', handler: raw(200, '', 'application/json'), reason: 'invalid_response', status: 502, retried: false },
   { label: 'a JSON array', handler: raw(200, '[]', 'application/json'), reason: 'invalid_response', status: 502, retried: false },
   { label: 'JSON null', handler: raw(200, 'null', 'application/json'), reason: 'invalid_response', status: 502, retried: false },
-  { label: 'a non-numeric errcode', handler: raw(200, '{"errcode":"oops","errmsg":"?"}', 'application/json'), reason: 'invalid_response', status: 502, retried: false },
+  {
+    label: 'a non-numeric errcode',
+    handler: raw(200, '{"errcode":"oops","errmsg":"?"}', 'application/json'),
+    reason: 'invalid_response',
+    status: 502,
+    retried: false,
+  },
   { label: 'a connection cut without an answer', handler: reset, reason: 'network', status: 503, retried: true },
   { label: 'no answer within the timeout', handler: hang, timeout: HANG_TIMEOUT, reason: 'timeout', status: 503, retried: true },
 ];
@@ -25,8 +49,7 @@ describe('faults, for every call', () => {
 
   for (const call of CALLS) {
     describe(call.name, () => {
-      const setup = (handlers: Handler[], timeout?: number) =>
-        fake.start({ [call.route]: handlers }, timeout === undefined ? {} : { timeout });
+      const setup = (handlers: Handler[], timeout?: number) => fake.start({ [call.route]: handlers }, timeout === undefined ? {} : { timeout });
 
       it('reads JSON served as text/plain', async () => {
         await call.run(await setup([success(call)]));

@@ -39,7 +39,9 @@ describe('HTTP transport', () => {
   describe('redaction', () => {
     it('masks the values of secret query parameters, and only those', () => {
       expect(
-        maskSecretFields(`https://x/a?grant_type=client_credential&appid=wx1&secret=${APP_SECRET}&code=${CODE}&errcode=1&access_token=${ACCESS_TOKEN}#f`),
+        maskSecretFields(
+          `https://x/a?grant_type=client_credential&appid=wx1&secret=${APP_SECRET}&code=${CODE}&errcode=1&access_token=${ACCESS_TOKEN}#f`,
+        ),
       ).to.equal('https://x/a?grant_type=client_credential&appid=wx1&secret=***&code=***&errcode=1&access_token=***#f');
       expect(maskSecretFields('/sns/oauth2/refresh_token?appid=wx1&REFRESH_TOKEN=abc&scope=x')).to.equal(
         '/sns/oauth2/refresh_token?appid=wx1&REFRESH_TOKEN=***&scope=x',

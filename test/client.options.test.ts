@@ -62,7 +62,10 @@ describe('client options', () => {
   }
 
   it('never echoes a wrong secret, nor a secret pasted in as the appId', () => {
-    for (const options of [{ appId: APP_ID, appSecret: `${APP_SECRET} ` }, { appId: APP_SECRET, appSecret: APP_SECRET }]) {
+    for (const options of [
+      { appId: APP_ID, appSecret: `${APP_SECRET} ` },
+      { appId: APP_SECRET, appSecret: APP_SECRET },
+    ]) {
       const error = optionsError(options);
       expect(error.message).not.to.contain(APP_SECRET);
       expect(error.stack).not.to.contain(APP_SECRET);

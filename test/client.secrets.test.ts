@@ -13,14 +13,26 @@ import { leaksIn, serializations } from './support/leak-scan.js';
 const echoed = (request: { rawUrl: string; body: string }): string => `${request.rawUrl} ${request.body}`;
 
 const FAILURES: Array<{ label: string; handler: Handler }> = [
-  { label: 'an errcode whose errmsg echoes the request', handler: (req, res) => json({ errcode: 40001, errmsg: `invalid ${echoed(req)} rid: 1a-2b` })(req, res) },
+  {
+    label: 'an errcode whose errmsg echoes the request',
+    handler: (req, res) => json({ errcode: 40001, errmsg: `invalid ${echoed(req)} rid: 1a-2b` })(req, res),
+  },
   { label: 'an errcode -1 (retried) echoing the request', handler: (req, res) => json({ errcode: -1, errmsg: echoed(req) })(req, res) },
   { label: 'an HTML 500 page echoing the request', handler: (req, res) => raw(500, `<html><pre>${echoed(req)}</pre></html>`)(req, res) },
   { label: 'a 200 HTML page echoing the request', handler: (req, res) => raw(200, `<html>${echoed(req)}</html>`)(req, res) },
-  { label: 'a success without its fields, echoing the request', handler: (req, res) => json({ user_info_list: [{ echo: echoed(req) }], echo: echoed(req) })(req, res) },
+  {
+    label: 'a success without its fields, echoing the request',
+    handler: (req, res) => json({ user_info_list: [{ echo: echoed(req) }], echo: echoed(req) })(req, res),
+  },
   // A fresh token that the client has never seen, so only the field name can tell it is a secret.
-  { label: 'truncated JSON that carries a fresh token', handler: raw(200, `{"access_token":"${ACCESS_TOKEN}","refresh_token":"${REFRESH_TOKEN}","expi`, 'text/plain') },
-  { label: 'an HTML 502 page that shows a token field', handler: raw(502, `<pre>access_token=${ACCESS_TOKEN}&amp;refresh_token=${REFRESH_TOKEN}</pre>`) },
+  {
+    label: 'truncated JSON that carries a fresh token',
+    handler: raw(200, `{"access_token":"${ACCESS_TOKEN}","refresh_token":"${REFRESH_TOKEN}","expi`, 'text/plain'),
+  },
+  {
+    label: 'an HTML 502 page that shows a token field',
+    handler: raw(502, `<pre>access_token=${ACCESS_TOKEN}&amp;refresh_token=${REFRESH_TOKEN}</pre>`),
+  },
   { label: 'a cut connection', handler: reset },
   { label: 'a timeout', handler: hang },
 ];
@@ -76,8 +88,12 @@ describe('secrets never leak', () => {
     const loud = await run('koa-wechat-subscription');
     const output = loud.stdout + loud.stderr;
     // The probe made every call, through success and failure: the lines are there, with the secrets masked.
-    expect(output).to.match(/KOA-WECHAT-SUBSCRIPTION \d+: GET http:\/\/127\.0\.0\.1:\d+\/cgi-bin\/token\?grant_type=client_credential&appid=wxb11529c136998cb6&secret=\*\*\* -> ok/);
-    expect(output).to.contain('/sns/oauth2/access_token?appid=wxb11529c136998cb6&secret=***&code=***&grant_type=authorization_code -> WeChat API error 40163');
+    expect(output).to.match(
+      /KOA-WECHAT-SUBSCRIPTION \d+: GET http:\/\/127\.0\.0\.1:\d+\/cgi-bin\/token\?grant_type=client_credential&appid=wxb11529c136998cb6&secret=\*\*\* -> ok/,
+    );
+    expect(output).to.contain(
+      '/sns/oauth2/access_token?appid=wxb11529c136998cb6&secret=***&code=***&grant_type=authorization_code -> WeChat API error 40163',
+    );
     expect(output).to.contain('/cgi-bin/user/info?access_token=***&openid=');
     expect(output).to.contain('attempt 3');
     expect(output).to.contain('probe done');

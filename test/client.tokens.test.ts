@@ -12,9 +12,7 @@ describe('global access token calls', () => {
     it('sends grant_type, appid and secret in that order and returns the token', async () => {
       const wechat = await setup({ 'GET /cgi-bin/token': json({ access_token: ACCESS_TOKEN, expires_in: 7200 }) });
       expect(await wechat.fetchClassicToken()).to.deep.equal({ access_token: ACCESS_TOKEN, expires_in: 7200 });
-      expect(fake.server.requests[0]!.rawUrl).to.equal(
-        `/cgi-bin/token?grant_type=client_credential&appid=${APP_ID}&secret=${APP_SECRET}`,
-      );
+      expect(fake.server.requests[0]!.rawUrl).to.equal(`/cgi-bin/token?grant_type=client_credential&appid=${APP_ID}&secret=${APP_SECRET}`);
     });
 
     it('fails at once on 40125 (wrong secret), with the hint and no retry', async () => {

@@ -3,21 +3,12 @@ import { WeChatApiError, WeChatArgumentError, WeChatUnavailableError } from '../
 import { BATCH_LIMIT } from '../lib/client/client.js';
 import { errcode, json, type Handler, type Routes } from './support/fake-wechat.js';
 import { useFakeWeChat } from './support/harness.js';
-import {
-  ACCESS_TOKEN,
-  OPENID,
-  followerInfo,
-  nonFollowerInfo,
-  openidNumber,
-  rejectionOf,
-} from './support/fixtures.js';
+import { ACCESS_TOKEN, OPENID, followerInfo, nonFollowerInfo, openidNumber, rejectionOf } from './support/fixtures.js';
 
 /** Odd numbers follow. Answers in reverse order, to prove that the client matches answers by openid. */
 const batchAnswer: Handler = (request, response) => {
   const { user_list } = JSON.parse(request.body) as { user_list: Array<{ openid: string }> };
-  const infos = user_list.map(({ openid }) =>
-    Number(openid.slice(5)) % 2 === 1 ? followerInfo(openid) : nonFollowerInfo(openid),
-  );
+  const infos = user_list.map(({ openid }) => (Number(openid.slice(5)) % 2 === 1 ? followerInfo(openid) : nonFollowerInfo(openid)));
   json({ user_info_list: infos.reverse() })(request, response);
 };
 
@@ -70,7 +61,9 @@ describe('user info calls', () => {
       expect(infos.map((info) => info.openid)).to.deep.equal(openids);
       expect(infos.map((info) => info.subscribe)).to.deep.equal(openids.map((_, index) => index % 2));
       const calls = fake.server.calls('/cgi-bin/user/info/batchget');
-      expect(calls.map((call) => (JSON.parse(call.body) as { user_list: unknown[] }).user_list.length).sort((a, b) => b - a)).to.deep.equal([100, 100, 50]);
+      expect(calls.map((call) => (JSON.parse(call.body) as { user_list: unknown[] }).user_list.length).sort((a, b) => b - a)).to.deep.equal([
+        100, 100, 50,
+      ]);
       const sent = calls.flatMap((call) => (JSON.parse(call.body) as { user_list: Array<{ openid: string }> }).user_list.map((u) => u.openid));
       expect(sent.sort()).to.deep.equal([...openids].sort());
       expect(calls[0]!.rawUrl).to.equal(`/cgi-bin/user/info/batchget?access_token=${ACCESS_TOKEN}`);

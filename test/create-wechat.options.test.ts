@@ -60,7 +60,12 @@ const seconds = (name: string, max: number): Wrong[] =>
 const WRONG: Wrong[] = [
   // A misspelt option would otherwise be ignored and its default used in silence.
   { label: 'statusTTL (a typo)', options: { statusTTL: 60 }, option: 'statusTTL', expected: /is not an option: did you mean "statusTtl"\?$/ },
-  { label: 'tokenSorce (a typo)', options: { tokenSorce: 'classic' }, option: 'tokenSorce', expected: /is not an option: did you mean "tokenSource"\?$/ },
+  {
+    label: 'tokenSorce (a typo)',
+    options: { tokenSorce: 'classic' },
+    option: 'tokenSorce',
+    expected: /is not an option: did you mean "tokenSource"\?$/,
+  },
   { label: 'appid (wrong case)', options: { appid: APP_ID }, option: 'appid', expected: /is not an option: did you mean "appId"\?$/ },
   { label: 'zzzzzz (nothing close)', options: { zzzzzz: 1 }, option: 'zzzzzz', expected: /^Invalid option "zzzzzz": is not an option$/ },
   { label: 'tokenSource "fast"', options: { tokenSource: 'fast' }, option: 'tokenSource', expected: /expected 'stable' or 'classic', got "fast"$/ },
@@ -70,13 +75,33 @@ const WRONG: Wrong[] = [
     option: 'tokenSource',
     expected: /cannot be combined with tokenProvider/,
   },
-  { label: 'tokenProvider not a function', options: { tokenProvider: 'a-token' }, option: 'tokenProvider', expected: /expected a function that resolves with the access token/ },
+  {
+    label: 'tokenProvider not a function',
+    options: { tokenProvider: 'a-token' },
+    option: 'tokenProvider',
+    expected: /expected a function that resolves with the access token/,
+  },
   { label: 'store a Map', options: { store: new Map() }, option: 'store', expected: /expected a Keyv instance/ },
-  { label: 'store a bare adapter', options: { store: bareAdapter }, option: 'store', expected: /a bare store adapter must be wrapped in new Keyv\(…\)/ },
+  {
+    label: 'store a bare adapter',
+    options: { store: bareAdapter },
+    option: 'store',
+    expected: /a bare store adapter must be wrapped in new Keyv\(…\)/,
+  },
   { label: 'store null', options: { store: null }, option: 'store', expected: /expected a Keyv instance, such as new Keyv\(new KeyvRedis/ },
-  { label: 'lock without acquire', options: { lock: { release: () => undefined } }, option: 'lock', expected: /expected an object with acquire\(key, ttl\)/ },
+  {
+    label: 'lock without acquire',
+    options: { lock: { release: () => undefined } },
+    option: 'lock',
+    expected: /expected an object with acquire\(key, ttl\)/,
+  },
   { label: 'lock null', options: { lock: null }, option: 'lock', expected: /expected an object with acquire\(key, ttl\)/ },
-  { label: 'logger without warn', options: { logger: { log: () => undefined } }, option: 'logger', expected: /expected an object with a warn\(message\) method/ },
+  {
+    label: 'logger without warn',
+    options: { logger: { log: () => undefined } },
+    option: 'logger',
+    expected: /expected an object with a warn\(message\) method/,
+  },
   { label: 'logger null', options: { logger: null }, option: 'logger', expected: /expected an object with a warn\(message\) method/ },
   ...seconds('statusTtl', 86_400),
   ...seconds('unsubscribedTtl', 86_400),
@@ -131,7 +156,14 @@ describe('createWeChat options', () => {
       timeout: 3,
       retry: { retries: 0 },
     });
-    expect(given.options).to.deep.equal({ tokenSource: 'classic', statusTtl: 86_400, unsubscribedTtl: 0, batchWindow: 1, cacheMaxEntries: 10_000_000, storeTimeout: 60 });
+    expect(given.options).to.deep.equal({
+      tokenSource: 'classic',
+      statusTtl: 86_400,
+      unsubscribedTtl: 0,
+      batchWindow: 1,
+      cacheMaxEntries: 10_000_000,
+      storeTimeout: 60,
+    });
     expect([given.client.options.timeout, given.client.options.retry.retries]).to.deep.equal([3, 0]);
     expect(open({ statusTtl: 0, batchWindow: 0, cacheMaxEntries: 1 }).options).to.include({ statusTtl: 0, batchWindow: 0, cacheMaxEntries: 1 });
     expect(open({ tokenProvider: () => Promise.resolve('token') }).options.tokenSource).to.equal('provider');

@@ -63,7 +63,6 @@ describe('demo adversarial: PUBLIC_URL=https and a request without X-Forwarded-P
     const page = await d.visitor().get('/page');
     expect(page.status, `${d.log.join('\n')}\n${page.text.slice(-400)}`).to.be.below(500);
   });
-
 });
 
 describe('demo adversarial: an error thrown after a redirect was set', () => {
@@ -82,7 +81,7 @@ describe('demo adversarial: an error thrown after a redirect was set', () => {
     return app;
   }
 
-  it('an error answer carries no Location header left over from the redirect, nor the error\'s message', async () => {
+  it("an error answer carries no Location header left over from the redirect, nor the error's message", async () => {
     const app = appThatThrows((ctx) => {
       ctx.redirect('/elsewhere');
       ctx.set('X-Left-Over', '1');
@@ -127,7 +126,11 @@ describe('demo adversarial: a configuration error is one line whatever the value
     for (const [name, value] of Object.entries(process.env)) {
       if (!(ENVIRONMENT_NAMES as readonly string[]).includes(name) && !name.startsWith('WECHAT_')) env[name] = value;
     }
-    const child = spawn(process.execPath, ['--import', 'tsx', 'demo/server.ts'], { cwd: ROOT, env: childEnvironment({ ...env, PORT: '1\n2' }), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'demo/server.ts'], {
+      cwd: ROOT,
+      env: childEnvironment({ ...env, PORT: '1\n2' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
@@ -194,7 +197,9 @@ describe('demo adversarial: a session whose openid this account does not know (4
       const page = await supertest(after.demo.server).get('/page').set({ Cookie: cookie, Accept: 'text/html' }).redirects(0);
       expect(page.text, `attempt ${attempt}: ${after.log.join('\n')}`).not.to.contain('data-error="wechat_unavailable"');
     }
-    const me = await supertest(after.demo.server).get('/api/me').set({ Cookie: cookie, ...JSON_ACCEPT });
+    const me = await supertest(after.demo.server)
+      .get('/api/me')
+      .set({ Cookie: cookie, ...JSON_ACCEPT });
     expect((me.body as { error?: string }).error, me.text).not.to.equal('wechat_unavailable');
   });
 });
@@ -212,7 +217,7 @@ describe('demo adversarial: the home page with WECHAT_SCOPE=snsapi_userinfo', ()
   });
 });
 
-describe('demo adversarial: the README\'s Troubleshooting and the sandbox test account', () => {
+describe("demo adversarial: the README's Troubleshooting and the sandbox test account", () => {
   it('names 10006: a test account (测试号) authorizes only visitors who follow it, so a non-follower never signs in there', () => {
     // The README recommends the test account for development; wechat-api.md lists 10006 "must follow this test account".
     const table = troubleshootingSection('# Troubleshooting');
@@ -232,7 +237,10 @@ describe('demo adversarial: pages about the visitor are not cacheable', () => {
     expect(page.status).to.equal(200);
     const me = await browser.get('/api/me', JSON_ACCEPT);
     expect(me.status).to.equal(200);
-    for (const [name, answer] of [['/page', page], ['/api/me', me]] as const) {
+    for (const [name, answer] of [
+      ['/page', page],
+      ['/api/me', me],
+    ] as const) {
       expect(answer.headers['cache-control'] ?? '', name).to.match(/no-store|private/);
     }
   });
@@ -283,7 +291,13 @@ describe('demo adversarial: stopping (SIGTERM, SIGINT) while a request waits on 
   it('answers the request under way before the server closes', async () => {
     emulator = await startDemoEmulator(0, undefined);
     hold = await startHoldingProxy(emulator.url, BATCHGET);
-    const config = readConfig({ PORT: '0', WECHAT_APP_ID: emulator.appId, WECHAT_APP_SECRET: emulator.appSecret, WECHAT_API_BASE: hold.url, WECHAT_OAUTH_BASE: emulator.url });
+    const config = readConfig({
+      PORT: '0',
+      WECHAT_APP_ID: emulator.appId,
+      WECHAT_APP_SECRET: emulator.appSecret,
+      WECHAT_API_BASE: hold.url,
+      WECHAT_OAUTH_BASE: emulator.url,
+    });
     const demo = (running = await startDemo(config, () => undefined));
     const browser = new Visitor(demo.server, demo.url);
     const first = await browser.get('/page');
@@ -301,7 +315,7 @@ describe('demo adversarial: stopping (SIGTERM, SIGINT) while a request waits on 
     const answered = await page;
     await closing;
     running = undefined;
-    expect(answered.error, 'the visitor\'s request was cut off').to.equal(undefined);
+    expect(answered.error, "the visitor's request was cut off").to.equal(undefined);
     expect(answered.status).to.equal(200);
   });
 });

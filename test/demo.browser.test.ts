@@ -89,7 +89,7 @@ describe('the demo in a real browser', function () {
     expect(await page.locator('[data-signed-out]').count()).to.equal(1);
     const me = await context.request.get(`${demo.url}/api/me`, { headers: { accept: 'application/json' } });
     expect(me.status()).to.equal(401);
-    expect((await me.json() as { error: string }).error).to.equal('wechat_auth_required');
+    expect(((await me.json()) as { error: string }).error).to.equal('wechat_auth_required');
     await screenshot('signed-out');
 
     // The emulator's phone remembers Band, as WeChat would: forget it, then come as a non-follower.
@@ -137,7 +137,9 @@ describe('the demo in a real browser', function () {
     expect(await avatar.getAttribute('src')).to.match(new RegExp(`^${emulator.url}/emulator/avatar/${emulator.findUser('Reader')!.openid}/\\d+$`));
     // The image loaded: the browser decoded the emulator's avatar.
     // (A string: this project's TypeScript has no DOM types.)
-    expect(await page.evaluate("(() => { const image = document.querySelector('.profile img'); return image.complete && image.naturalWidth > 0; })()")).to.equal(true);
+    expect(
+      await page.evaluate("(() => { const image = document.querySelector('.profile img'); return image.complete && image.naturalWidth > 0; })()"),
+    ).to.equal(true);
     expect(await page.textContent('[data-field="subscribe_scene"]')).to.contain('公众号搜索');
     expect(await page.textContent('[data-field="remark"]')).to.equal('—');
     await screenshot('page-with-profile');

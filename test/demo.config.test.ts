@@ -38,7 +38,16 @@ function expectOneLine(error: ConfigError, variable: string): void {
 describe('demo config: the defaults of a first npm start', () => {
   it('serves on 3000 with the emulator on 3001, snsapi_base, and session keys made up for this run', () => {
     const config = readConfig({});
-    expect(config).to.include({ production: false, port: 3000, publicUrl: undefined, statusTtl: undefined, scope: 'snsapi_base', accountName: undefined, qrCodeUrl: undefined, sessionKeysGenerated: true });
+    expect(config).to.include({
+      production: false,
+      port: 3000,
+      publicUrl: undefined,
+      statusTtl: undefined,
+      scope: 'snsapi_base',
+      accountName: undefined,
+      qrCodeUrl: undefined,
+      sessionKeysGenerated: true,
+    });
     expect(config.wechat).to.deep.equal({ kind: 'emulator', port: 3001 });
     expect(config.sessionKeys).to.have.length(1);
     expect(config.sessionKeys[0]).to.match(/^[0-9a-f]{64}$/);
@@ -123,11 +132,23 @@ describe('demo config: every variable it names is read', () => {
       accountName: '示例公众号',
       qrCodeUrl: 'https://wx.example.com/qr.png',
     });
-    expect(config.wechat).to.deep.equal({ kind: 'real', appId: APP_ID, appSecret: APP_SECRET, apiBaseUrl: 'https://wx-proxy.example.com/api', oauthBaseUrl: 'https://open.example.com' });
+    expect(config.wechat).to.deep.equal({
+      kind: 'real',
+      appId: APP_ID,
+      appSecret: APP_SECRET,
+      apiBaseUrl: 'https://wx-proxy.example.com/api',
+      oauthBaseUrl: 'https://open.example.com',
+    });
   });
 
-  it('a real account without base URLs leaves them to the library (WeChat\'s own)', () => {
-    expect(readConfig(ACCOUNT).wechat).to.deep.equal({ kind: 'real', appId: APP_ID, appSecret: APP_SECRET, apiBaseUrl: undefined, oauthBaseUrl: undefined });
+  it("a real account without base URLs leaves them to the library (WeChat's own)", () => {
+    expect(readConfig(ACCOUNT).wechat).to.deep.equal({
+      kind: 'real',
+      appId: APP_ID,
+      appSecret: APP_SECRET,
+      apiBaseUrl: undefined,
+      oauthBaseUrl: undefined,
+    });
   });
 
   it('WECHAT_STATUS_TTL=0 turns the cache off rather than being taken as unset', () => {
@@ -242,9 +263,16 @@ describe('demo config: the push endpoint', () => {
 
   it('a real account: WECHAT_TOKEN turns it on in plaintext mode; WECHAT_AES_KEY switches it to safe mode', () => {
     expect(readConfig(ACCOUNT).push).to.equal(undefined);
-    expect(readConfig({ ...ACCOUNT, WECHAT_TOKEN: 'myToken123' }).push).to.deep.equal({ token: 'myToken123', encodingAESKey: undefined, mode: 'plaintext', generated: false });
+    expect(readConfig({ ...ACCOUNT, WECHAT_TOKEN: 'myToken123' }).push).to.deep.equal({
+      token: 'myToken123',
+      encodingAESKey: undefined,
+      mode: 'plaintext',
+      generated: false,
+    });
     expect(readConfig({ ...ACCOUNT, WECHAT_TOKEN: 'myToken123', WECHAT_AES_KEY: KEY }).push).to.include({ mode: 'safe', encodingAESKey: KEY });
-    expect(readConfig({ ...ACCOUNT, WECHAT_TOKEN: 'myToken123', WECHAT_AES_KEY: KEY, WECHAT_PUSH_MODE: 'compatible' }).push).to.include({ mode: 'compatible' });
+    expect(readConfig({ ...ACCOUNT, WECHAT_TOKEN: 'myToken123', WECHAT_AES_KEY: KEY, WECHAT_PUSH_MODE: 'compatible' }).push).to.include({
+      mode: 'compatible',
+    });
   });
 
   it('the embedded emulator: on by default, with a token made up for the run', () => {

@@ -33,7 +33,9 @@ async function freePort(): Promise<number> {
 
 /** The environment of the test run without the demo's own variables (a developer's WECHAT_* must not leak in). */
 function cleanEnvironment(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(WECHAT_|SESSION_KEYS|PUBLIC_URL|PORT|EMULATOR_PORT|REDIS_URL|NODE_ENV|npm_)/.test(name)));
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !/^(WECHAT_|SESSION_KEYS|PUBLIC_URL|PORT|EMULATOR_PORT|REDIS_URL|NODE_ENV|npm_)/.test(name)),
+  );
 }
 
 describe('demo: NODE_ENV=production npm start on production dependencies only', function () {
@@ -56,7 +58,8 @@ describe('demo: NODE_ENV=production npm start on production dependencies only', 
   });
 
   it("demo/package.json pins each of the demo's packages at the version the repository is tested with", () => {
-    const read = (path: string) => JSON.parse(readFileSync(join(ROOT, path), 'utf8')) as { dependencies: Record<string, string>; devDependencies?: Record<string, string> };
+    const read = (path: string) =>
+      JSON.parse(readFileSync(join(ROOT, path), 'utf8')) as { dependencies: Record<string, string>; devDependencies?: Record<string, string> };
     const root = read('package.json');
     const tested = { ...root.dependencies, ...root.devDependencies };
     const { dependencies } = read('demo/package.json');
@@ -68,8 +71,12 @@ describe('demo: NODE_ENV=production npm start on production dependencies only', 
   it('builds, installs without devDependencies, starts, serves and signs a follower in; Ctrl-C ends it all', async () => {
     const env = childEnvironment(cleanEnvironment());
     await run(process.execPath, ['--import', 'tsx', 'demo/build.ts', directory], { cwd: ROOT, env });
-    await run('npm', ['ci', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: directory, env: { ...env, NODE_ENV: 'production' } });
-    for (const devOnly of ['tsx', 'typescript', 'mocha', 'koa2']) expect(existsSync(join(directory, 'node_modules', devOnly)), devOnly).to.equal(false);
+    await run('npm', ['ci', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund'], {
+      cwd: directory,
+      env: { ...env, NODE_ENV: 'production' },
+    });
+    for (const devOnly of ['tsx', 'typescript', 'mocha', 'koa2'])
+      expect(existsSync(join(directory, 'node_modules', devOnly)), devOnly).to.equal(false);
 
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
@@ -103,7 +110,12 @@ describe('demo: NODE_ENV=production npm start on production dependencies only', 
     const exited = new Promise<void>((resolve) => demo!.once('close', () => resolve()));
     process.kill(-demo.pid!, 'SIGINT');
     await exited;
-    expect(await fetch(url).then(() => 'still answers', () => 'gone')).to.equal('gone');
+    expect(
+      await fetch(url).then(
+        () => 'still answers',
+        () => 'gone',
+      ),
+    ).to.equal('gone');
     expect(output).not.to.contain('    at ');
   });
 });

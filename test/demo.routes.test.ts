@@ -41,14 +41,20 @@ function expectHtml(response: Response, status: number): void {
 
 /** Exactly one `METHOD /path STATUS N.Nms` line per request the server received, for that request, and no other line. */
 function expectOneLinePerRequest(d: DemoUnderTest): void {
-  expect(d.log.filter((line) => !REQUEST_LINE.test(line)), d.log.join('\n')).to.deep.equal([]);
-  expect(d.log.map((line) => line.replace(/ \d{3} \d+\.\dms(?: ! .+)?$/, '')), d.log.join('\n')).to.deep.equal(d.received);
+  expect(
+    d.log.filter((line) => !REQUEST_LINE.test(line)),
+    d.log.join('\n'),
+  ).to.deep.equal([]);
+  expect(
+    d.log.map((line) => line.replace(/ \d{3} \d+\.\dms(?: ! .+)?$/, '')),
+    d.log.join('\n'),
+  ).to.deep.equal(d.received);
 }
 
 describe('demo: the home page', () => {
   const demo = useDemo();
 
-  it('is public, and links /page, /members, /api/me and the emulator\'s console', async () => {
+  it("is public, and links /page, /members, /api/me and the emulator's console", async () => {
     const d = await demo.start();
     const response = await d.visitor().get('/');
     expectHtml(response, 200);
@@ -106,12 +112,12 @@ describe('demo: /page', () => {
     expect(fieldOf(page.text, 'subscribe_time')).to.equal(undefined);
   });
 
-  it('without a session, a page request goes to the emulator\'s authorize page', async () => {
+  it("without a session, a page request goes to the emulator's authorize page", async () => {
     const d = await demo.start();
     expectToWeChat(await d.visitor().get('/page'), d.emulator);
   });
 
-  it('with WECHAT_SCOPE=snsapi_userinfo: the nickname and the emulator\'s avatar', async () => {
+  it("with WECHAT_SCOPE=snsapi_userinfo: the nickname and the emulator's avatar", async () => {
     const d = await demo.start({ env: { WECHAT_SCOPE: 'snsapi_userinfo' } });
     const browser = d.visitor();
     const first = await browser.get('/page');
@@ -139,7 +145,7 @@ describe('demo: /page', () => {
 describe('demo: /members', () => {
   const demo = useDemo();
 
-  it('a non-follower gets the library\'s 403 follow page, naming the account', async () => {
+  it("a non-follower gets the library's 403 follow page, naming the account", async () => {
     const d = await demo.start();
     const { page } = await d.visitor().signIn('/members', { nickname: 'Visitor' });
     expectPage(page, 403, 'wechat_not_subscribed');
@@ -175,10 +181,17 @@ describe('demo: /api/me', () => {
     expect(me.headers['content-type']).to.match(/^application\/json/);
     expect(Object.keys(me.body as object).sort()).to.deep.equal(['isConcern', 'openid', 'wechatUser']);
     expect(me.body).to.deep.include({ openid: band.openid, isConcern: true });
-    expect((me.body as { wechatUser: unknown }).wechatUser).to.deep.include({ subscribe: 1, openid: band.openid, remark: 'VIP 读者', tagid_list: [2, 101], subscribe_scene: 'ADD_SCENE_QR_CODE', subscribe_time: band.subscribeTime });
+    expect((me.body as { wechatUser: unknown }).wechatUser).to.deep.include({
+      subscribe: 1,
+      openid: band.openid,
+      remark: 'VIP 读者',
+      tagid_list: [2, 101],
+      subscribe_scene: 'ADD_SCENE_QR_CODE',
+      subscribe_time: band.subscribeTime,
+    });
   });
 
-  it('not signed in: the library\'s 401 JSON with the authorize URL, never a redirect', async () => {
+  it("not signed in: the library's 401 JSON with the authorize URL, never a redirect", async () => {
     const d = await demo.start();
     const me = await d.visitor().get('/api/me', JSON_ACCEPT);
     expect(me.status).to.equal(401);
@@ -208,7 +221,7 @@ describe('demo: /logout', () => {
     expect(d.log.some((line) => line.startsWith('POST /logout 302 '))).to.equal(true);
   });
 
-  it('GET (a typed URL, another site\'s link) only offers the button: the visitor stays signed in', async () => {
+  it("GET (a typed URL, another site's link) only offers the button: the visitor stays signed in", async () => {
     const d = await demo.start();
     const browser = d.visitor();
     await browser.signIn('/page', { nickname: 'Band' });

@@ -45,7 +45,9 @@ describe('demo: started as a newcomer starts it', function () {
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('close', (code, signal) => resolve({ code, signal })),
+    );
     const demo = { child, stdout: () => stdout, stderr: () => stderr, exited };
     started.push(demo);
     return demo;
@@ -149,7 +151,11 @@ describe('demo: started as a newcomer starts it', function () {
     const mistakes: Array<[label: string, env: Record<string, string>, pattern: RegExp]> = [
       ['PORT=abc', { PORT: 'abc' }, /^demo: PORT must be a port number from 0 to 65535, got "abc"$/],
       ['NODE_ENV=production without SESSION_KEYS', { NODE_ENV: 'production', PORT: '0' }, /^demo: SESSION_KEYS is required in production: /],
-      ['WECHAT_APP_ID without WECHAT_APP_SECRET', { WECHAT_APP_ID: 'wxb11529c136998cb6', PORT: '0' }, /^demo: WECHAT_APP_SECRET is required when WECHAT_APP_ID is set/],
+      [
+        'WECHAT_APP_ID without WECHAT_APP_SECRET',
+        { WECHAT_APP_ID: 'wxb11529c136998cb6', PORT: '0' },
+        /^demo: WECHAT_APP_SECRET is required when WECHAT_APP_ID is set/,
+      ],
       // readConfig takes any whole number; createWeChat refuses more than a day, when the demo starts.
       ['WECHAT_STATUS_TTL=999999', { WECHAT_STATUS_TTL: '999999', PORT: '0' }, /^demo: WECHAT_STATUS_TTL: .*statusTtl.*86400/],
     ];
@@ -161,12 +167,18 @@ describe('demo: started as a newcomer starts it', function () {
 
     it('a PORT in use', async () => {
       const port = await takenPort();
-      await expectOneLineFailure(node({ PORT: String(port), EMULATOR_PORT: '0' }), new RegExp(`^demo: port ${port} is in use: set PORT to another one$`));
+      await expectOneLineFailure(
+        node({ PORT: String(port), EMULATOR_PORT: '0' }),
+        new RegExp(`^demo: port ${port} is in use: set PORT to another one$`),
+      );
     });
 
     it('an EMULATOR_PORT in use', async () => {
       const port = await takenPort('127.0.0.1');
-      await expectOneLineFailure(node({ PORT: '0', EMULATOR_PORT: String(port) }), new RegExp(`^demo: port ${port} is in use: set EMULATOR_PORT to another one$`));
+      await expectOneLineFailure(
+        node({ PORT: '0', EMULATOR_PORT: String(port) }),
+        new RegExp(`^demo: port ${port} is in use: set EMULATOR_PORT to another one$`),
+      );
     });
   });
 });

@@ -122,9 +122,14 @@ describe('a deployment of 4 processes when Redis goes away', function () {
     await expectSharedAgain();
     const heapAfter = await heaps();
     const mb = (bytes: number[]) => bytes.map((each) => (each / 2 ** 20).toFixed(1)).join(' / ');
-    process.stderr.write(`      longest request during the outage ${Math.round(longest)} ms; heap MB per process before ${mb(heapBefore)}, during ${mb(heapDuring)}, after ${mb(heapAfter)}\n`);
+    process.stderr.write(
+      `      longest request during the outage ${Math.round(longest)} ms; heap MB per process before ${mb(heapBefore)}, during ${mb(heapDuring)}, after ${mb(heapAfter)}\n`,
+    );
     const said = await warnings();
-    expect(said.some((line) => line.includes('the store failed to read a key')), said.join('\n')).to.equal(true);
+    expect(
+      said.some((line) => line.includes('the store failed to read a key')),
+      said.join('\n'),
+    ).to.equal(true);
     expect(said.some((line) => line.includes('the store answers again'))).to.equal(true);
   });
 
@@ -154,7 +159,10 @@ describe('a deployment of 4 processes when Redis goes away', function () {
     process.stderr.write(`      longest request with Redis paused ${Math.round(longest)} ms\n`);
     expect(longest).to.be.below(LONGEST_MS);
     const said = await warnings();
-    expect(said.some((line) => line.includes('no answer within 250 ms')), said.join('\n')).to.equal(true);
+    expect(
+      said.some((line) => line.includes('no answer within 250 ms')),
+      said.join('\n'),
+    ).to.equal(true);
     redis.resume();
     await expectSharedAgain();
   });

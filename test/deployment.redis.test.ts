@@ -57,7 +57,8 @@ describe('a deployment of 4 processes on one Redis (classic tokens, WeChat answe
   }
 
   function expectRight(answers: LookupAnswer[][]): void {
-    for (const answer of answers.flat()) expect(answer, answer.openid).to.deep.equal({ openid: answer.openid, subscribed: emulator.findUser(answer.openid)!.subscribed });
+    for (const answer of answers.flat())
+      expect(answer, answer.openid).to.deep.equal({ openid: answer.openid, subscribed: emulator.findUser(answer.openid)!.subscribed });
   }
 
   it('a cold burst of 4 × 250 distinct lookups makes exactly 1 token fetch, and at most 3 + 1 user-info calls per process', async () => {

@@ -106,7 +106,8 @@ describe('docs: every ts/js code block of README.md and docs/ type-checks agains
 
   before(() => {
     diagnostics = compile();
-    const list = (of: Block[], what: (block: Block) => string) => of.map((block) => `    ${block.where} (${block.language})${what(block)}`).join('\n');
+    const list = (of: Block[], what: (block: Block) => string) =>
+      of.map((block) => `    ${block.where} (${block.language})${what(block)}`).join('\n');
     console.log(`  ${checked.length} blocks checked:\n${list(checked, () => '')}`);
     const skipped = blocks.filter((block) => block.skipped !== undefined);
     console.log(`  ${skipped.length} blocks opted out:${skipped.length === 0 ? ' none' : `\n${list(skipped, (block) => `: ${block.skipped}`)}`}`);

@@ -81,7 +81,12 @@ describe('emulator: GET /connect/oauth2/authorize', () => {
   });
 
   describe('redirect_uri', () => {
-    const allowedByDefault = ['http://localhost:3000/wechat/callback', 'http://127.0.0.1:8080/cb', 'https://localhost/cb', 'http://LOCALHOST:3000/cb'];
+    const allowedByDefault = [
+      'http://localhost:3000/wechat/callback',
+      'http://127.0.0.1:8080/cb',
+      'https://localhost/cb',
+      'http://LOCALHOST:3000/cb',
+    ];
     for (const redirectUri of allowedByDefault) {
       it(`sends the code to ${redirectUri} (default allow-list: localhost, 127.0.0.1, any port)`, async () => {
         const { emulator } = await h.start();

@@ -106,7 +106,12 @@ function build(spec: Spec, goods: Goods, change: Change = {}): RawRequest {
   for (const param of change.bare === true ? [] : spec.params) {
     if (param.name === change.omit) continue;
     const set = change.set?.name === param.name ? change.set : undefined;
-    const values = set !== undefined ? [set.value] : param.name === change.repeat ? [param.good(goods), param.in === 'json' ? 'wrong' : param.good(goods)] : [param.good(goods)];
+    const values =
+      set !== undefined
+        ? [set.value]
+        : param.name === change.repeat
+          ? [param.good(goods), param.in === 'json' ? 'wrong' : param.good(goods)]
+          : [param.good(goods)];
     for (const value of values) {
       if (param.in === 'query') query.push(`${param.name}=${set?.raw ?? encodeURIComponent(value)}`);
       else fields.push(`${JSON.stringify(param.name)}:${JSON.stringify(param.carry === undefined ? value : param.carry(value))}`);
@@ -115,13 +120,33 @@ function build(spec: Spec, goods: Goods, change: Change = {}): RawRequest {
   const path = query.length === 0 ? spec.path : `${spec.path}?${query.join('&')}`;
   const method = change.method ?? spec.method;
   if (change.body === undefined && (spec.method === 'GET' || method === 'GET' || change.bare === true)) return { method, path };
-  return { method, path, body: change.body ?? `{${fields.join(',')}}`, headers: { 'content-type': change.contentType ?? 'application/json' }, chunked: change.chunked };
+  return {
+    method,
+    path,
+    body: change.body ?? `{${fields.join(',')}}`,
+    headers: { 'content-type': change.contentType ?? 'application/json' },
+    chunked: change.chunked,
+  };
 }
 
-const BATCH_LIST: Param = { name: 'user_list', in: 'json', good: (g) => g.openid, missing: 47001, wrong: 40003, carry: (value) => [{ openid: value, lang: 'zh_CN' }] };
+const BATCH_LIST: Param = {
+  name: 'user_list',
+  in: 'json',
+  good: (g) => g.openid,
+  missing: 47001,
+  wrong: 40003,
+  carry: (value) => [{ openid: value, lang: 'zh_CN' }],
+};
 
 const SPECS: Spec[] = [
-  { path: '/cgi-bin/token', method: 'GET', flavor: 'cgi', params: [grantType('client_credential'), appid, secret], none: 41002, success: 'access_token' },
+  {
+    path: '/cgi-bin/token',
+    method: 'GET',
+    flavor: 'cgi',
+    params: [grantType('client_credential'), appid, secret],
+    none: 41002,
+    success: 'access_token',
+  },
   {
     path: '/cgi-bin/stable_token',
     method: 'POST',
@@ -166,7 +191,11 @@ const SPECS: Spec[] = [
         request: (spec, g) => build(spec, g, { body: JSON.stringify({ user_list: Array.from({ length: 101 }, () => ({ openid: g.openid })) }) }),
         expected: 40032,
       },
-      { title: 'a user_list that is an object → 47001', request: (spec, g) => build(spec, g, { body: '{"user_list":{"openid":"x"}}' }), expected: 47001 },
+      {
+        title: 'a user_list that is an object → 47001',
+        request: (spec, g) => build(spec, g, { body: '{"user_list":{"openid":"x"}}' }),
+        expected: 47001,
+      },
       { title: 'a user_list entry without openid → 40003', request: (spec, g) => build(spec, g, { body: '{"user_list":[{}]}' }), expected: 40003 },
       { title: 'a user_list entry that is null → 40003', request: (spec, g) => build(spec, g, { body: '{"user_list":[null]}' }), expected: 40003 },
     ],
@@ -188,12 +217,20 @@ function casesOf(spec: Spec): Case[] {
       const missing = param.missing;
       cases.push({ title: `${param.name} missing → ${missing}`, request: (s, g) => build(s, g, { omit: param.name }), expected: missing });
       if (param.carry === undefined) {
-        cases.push({ title: `${param.name} empty → ${missing}`, request: (s, g) => build(s, g, { set: { name: param.name, value: '' } }), expected: missing });
+        cases.push({
+          title: `${param.name} empty → ${missing}`,
+          request: (s, g) => build(s, g, { set: { name: param.name, value: '' } }),
+          expected: missing,
+        });
       }
     }
     cases.push(
       { title: `${param.name} repeated → ${param.wrong}`, request: (s, g) => build(s, g, { repeat: param.name }), expected: param.wrong },
-      { title: `a 10,000-character ${param.name} → ${param.wrong}`, request: (s, g) => build(s, g, { set: { name: param.name, value: LONG } }), expected: param.wrong },
+      {
+        title: `a 10,000-character ${param.name} → ${param.wrong}`,
+        request: (s, g) => build(s, g, { set: { name: param.name, value: LONG } }),
+        expected: param.wrong,
+      },
       ...ODD_VALUES.map((odd) => ({
         title: `${param.name} in ${odd.label} → ${param.wrong}`,
         request: (s: Spec, g: Goods) => build(s, g, { set: { name: param.name, ...odd } }),
@@ -201,7 +238,11 @@ function casesOf(spec: Spec): Case[] {
       })),
     );
     if (param.in === 'json' && param.carry === undefined) {
-      for (const [label, value] of [['a number', 123], ['an array', ['x']], ['null', null]] as const) {
+      for (const [label, value] of [
+        ['a number', 123],
+        ['an array', ['x']],
+        ['null', null],
+      ] as const) {
         cases.push({
           title: `${param.name} as ${label} → an errcode`,
           request: (s, g) => build(s, g, { body: JSON.stringify({ ...JSON.parse(build(s, g).body as string), [param.name]: value }) }),
@@ -213,10 +254,18 @@ function casesOf(spec: Spec): Case[] {
   const wrongMethods = spec.method === 'GET' ? ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] : ['GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
   const methodErrcode = spec.method === 'GET' ? 43001 : 43002;
   for (const method of wrongMethods) {
-    cases.push({ title: `${method} instead of ${spec.method} → ${methodErrcode}`, request: (s, g) => build(s, g, { method }), expected: methodErrcode });
+    cases.push({
+      title: `${method} instead of ${spec.method} → ${methodErrcode}`,
+      request: (s, g) => build(s, g, { method }),
+      expected: methodErrcode,
+    });
   }
   if (spec.method === 'GET') {
-    cases.push({ title: `POST with a JSON body instead of GET → 43001`, request: (s, g) => build(s, g, { method: 'POST', body: '{"appid":"x"}', contentType: 'application/json' }), expected: 43001 });
+    cases.push({
+      title: `POST with a JSON body instead of GET → 43001`,
+      request: (s, g) => build(s, g, { method: 'POST', body: '{"appid":"x"}', contentType: 'application/json' }),
+      expected: 43001,
+    });
   }
   if (spec.notAnObject !== undefined) {
     const errcode = spec.notAnObject;
@@ -230,14 +279,22 @@ function casesOf(spec: Spec): Case[] {
       ['an empty body', () => ''],
       ['white space only', () => ' \n\t '],
       ['invalid UTF-8 bytes', () => Buffer.from([0xff, 0xfe, 0x7b, 0xc3])],
-      ['a form body of the good fields', (s, g) => new URLSearchParams(JSON.parse(build(s, g).body as string) as Record<string, string>).toString(), 'application/x-www-form-urlencoded'],
+      [
+        'a form body of the good fields',
+        (s, g) => new URLSearchParams(JSON.parse(build(s, g).body as string) as Record<string, string>).toString(),
+        'application/x-www-form-urlencoded',
+      ],
     ];
     for (const [label, body, contentType] of bodies) {
       cases.push({ title: `${label} → ${errcode}`, request: (s, g) => build(s, g, { body: body(s, g), contentType }), expected: errcode });
     }
     cases.push(
       { title: 'a body over 1 MiB → HTTP 413', request: (s, g) => build(s, g, { body: OVER_A_MIB }), expected: { status: 413 } },
-      { title: 'a body over 1 MiB sent chunked, without a length → HTTP 413', request: (s, g) => build(s, g, { body: OVER_A_MIB, chunked: true }), expected: { status: 413 } },
+      {
+        title: 'a body over 1 MiB sent chunked, without a length → HTTP 413',
+        request: (s, g) => build(s, g, { body: OVER_A_MIB, chunked: true }),
+        expected: { status: 413 },
+      },
     );
   }
   return [...cases, ...(spec.extra ?? [])];
@@ -298,7 +355,15 @@ describe('the emulator answers malformed requests as WeChat would', () => {
     const token = (await client.fetchClassicToken()).access_token;
     const granted = await client.exchangeCode(codeOf(await authorizeAs(client, 'Band', { scope: 'snsapi_userinfo' })));
     const code = codeOf(await authorizeAs(client, 'Band', { scope: 'snsapi_userinfo' }));
-    const goods = { appid: emulator.appId, secret: emulator.appSecret, token, code, oauthToken: granted.access_token, refreshToken: granted.refresh_token, openid: granted.openid };
+    const goods = {
+      appid: emulator.appId,
+      secret: emulator.appSecret,
+      token,
+      code,
+      oauthToken: granted.access_token,
+      refreshToken: granted.refresh_token,
+      openid: granted.openid,
+    };
     return { emulator, goods };
   }
 
@@ -361,16 +426,28 @@ describe('the emulator answers malformed requests as WeChat would', () => {
     const cases: Array<{ title: string; request: RawRequest; page?: number; status?: number }> = [
       { title: 'no parameter at all → 10012', request: { path: '/connect/oauth2/authorize' }, page: 10012 },
       ...PARAMS.flatMap((param) => [
-        { title: `${param.name} missing${param.missing === undefined ? '' : ` → ${param.missing}`}`, request: { path: `/connect/oauth2/authorize?${query({ omit: param.name })}` }, page: param.missing },
+        {
+          title: `${param.name} missing${param.missing === undefined ? '' : ` → ${param.missing}`}`,
+          request: { path: `/connect/oauth2/authorize?${query({ omit: param.name })}` },
+          page: param.missing,
+        },
         { title: `${param.name} repeated`, request: { path: `/connect/oauth2/authorize?${query({ repeat: param.name })}` }, page: param.wrong },
-        { title: `a 10,000-character ${param.name}`, request: { path: `/connect/oauth2/authorize?${query({ set: { name: param.name, raw: LONG } })}` }, page: param.wrong },
+        {
+          title: `a 10,000-character ${param.name}`,
+          request: { path: `/connect/oauth2/authorize?${query({ set: { name: param.name, raw: LONG } })}` },
+          page: param.wrong,
+        },
         ...ODD_VALUES.map((odd) => ({
           title: `${param.name} in ${odd.label}`,
           request: { path: `/connect/oauth2/authorize?${query({ set: { name: param.name, raw: odd.raw } })}` },
           page: param.wrong,
         })),
       ]),
-      ...['POST', 'PUT', 'DELETE'].map((method) => ({ title: `${method} → 405`, request: { method, path: `/connect/oauth2/authorize?${query()}` }, status: 405 })),
+      ...['POST', 'PUT', 'DELETE'].map((method) => ({
+        title: `${method} → 405`,
+        request: { method, path: `/connect/oauth2/authorize?${query()}` },
+        status: 405,
+      })),
     ];
 
     for (const each of cases) {
@@ -413,18 +490,42 @@ describe('the emulator answers malformed requests as WeChat would', () => {
         path: '/connect/oauth2/authorize/choose',
         good: (g) => ({ q: authorizeQuery(g, 'snsapi_base'), openid: g.openid }),
         cases: [
-          { title: 'a 10,000-character nickname → 400', request: (g) => post('/connect/oauth2/authorize/choose', { q: authorizeQuery(g), nickname: LONG }), status: 400 },
-          { title: 'a nickname with a NUL → 400', request: (g) => post('/connect/oauth2/authorize/choose', `q=${encodeURIComponent(authorizeQuery(g))}&nickname=a%00b`), status: 400 },
-          { title: 'an empty nickname → 400', request: (g) => post('/connect/oauth2/authorize/choose', { q: authorizeQuery(g), nickname: '' }), status: 400 },
-          { title: 'a Chinese nickname → 302 (a new user)', request: (g) => post('/connect/oauth2/authorize/choose', { q: authorizeQuery(g, 'snsapi_base'), nickname: '中文😀' }), status: 302 },
+          {
+            title: 'a 10,000-character nickname → 400',
+            request: (g) => post('/connect/oauth2/authorize/choose', { q: authorizeQuery(g), nickname: LONG }),
+            status: 400,
+          },
+          {
+            title: 'a nickname with a NUL → 400',
+            request: (g) => post('/connect/oauth2/authorize/choose', `q=${encodeURIComponent(authorizeQuery(g))}&nickname=a%00b`),
+            status: 400,
+          },
+          {
+            title: 'an empty nickname → 400',
+            request: (g) => post('/connect/oauth2/authorize/choose', { q: authorizeQuery(g), nickname: '' }),
+            status: 400,
+          },
+          {
+            title: 'a Chinese nickname → 302 (a new user)',
+            request: (g) => post('/connect/oauth2/authorize/choose', { q: authorizeQuery(g, 'snsapi_base'), nickname: '中文😀' }),
+            status: 302,
+          },
         ],
       },
       {
         path: '/connect/oauth2/authorize/consent',
         good: (g) => ({ q: authorizeQuery(g), openid: g.openid, decision: 'allow' }),
         cases: [
-          { title: 'an unknown decision → 400', request: (g) => post('/connect/oauth2/authorize/consent', { q: authorizeQuery(g), openid: g.openid, decision: '中文' }), status: 400 },
-          { title: 'no decision → 400', request: (g) => post('/connect/oauth2/authorize/consent', { q: authorizeQuery(g), openid: g.openid }), status: 400 },
+          {
+            title: 'an unknown decision → 400',
+            request: (g) => post('/connect/oauth2/authorize/consent', { q: authorizeQuery(g), openid: g.openid, decision: '中文' }),
+            status: 400,
+          },
+          {
+            title: 'no decision → 400',
+            request: (g) => post('/connect/oauth2/authorize/consent', { q: authorizeQuery(g), openid: g.openid }),
+            status: 400,
+          },
         ],
       },
     ];
@@ -434,14 +535,34 @@ describe('the emulator answers malformed requests as WeChat would', () => {
         const shared: FormCase[] = [
           { title: 'GET → 405', request: () => ({ path: form.path }), status: 405 },
           { title: 'an empty body → 400 (10012)', request: () => post(form.path, ''), status: 400 },
-          { title: 'a JSON body → 400', request: (g) => ({ ...post(form.path, JSON.stringify(form.good(g))), headers: { 'content-type': 'application/json' } }), status: 400 },
-          { title: 'a broken authorize query (no state) → 400', request: (g) => post(form.path, { ...form.good(g), q: authorizeQuery(g).replace('&state=abc123', '') }), status: 400 },
-          { title: 'an unknown openid → 400', request: (g) => post(form.path, { ...form.good(g), openid: 'oNobodyHasThisOpenid0000000x' }), status: 400 },
+          {
+            title: 'a JSON body → 400',
+            request: (g) => ({ ...post(form.path, JSON.stringify(form.good(g))), headers: { 'content-type': 'application/json' } }),
+            status: 400,
+          },
+          {
+            title: 'a broken authorize query (no state) → 400',
+            request: (g) => post(form.path, { ...form.good(g), q: authorizeQuery(g).replace('&state=abc123', '') }),
+            status: 400,
+          },
+          {
+            title: 'an unknown openid → 400',
+            request: (g) => post(form.path, { ...form.good(g), openid: 'oNobodyHasThisOpenid0000000x' }),
+            status: 400,
+          },
           { title: 'a 10,000-character openid → 400', request: (g) => post(form.path, { ...form.good(g), openid: LONG }), status: 400 },
-          { title: 'broken percent-encoding → 400', request: (g) => post(form.path, `q=${encodeURIComponent(authorizeQuery(g))}&openid=%E4%B8%`), status: 400 },
+          {
+            title: 'broken percent-encoding → 400',
+            request: (g) => post(form.path, `q=${encodeURIComponent(authorizeQuery(g))}&openid=%E4%B8%`),
+            status: 400,
+          },
           { title: 'a body over 64 KiB → 413', request: (g) => post(form.path, { ...form.good(g), pad: 'x'.repeat(70_000) }), status: 413 },
           { title: 'a cross-site post → 403', request: (g) => post(form.path, form.good(g), { 'sec-fetch-site': 'cross-site' }), status: 403 },
-          { title: 'a post from another origin → 403', request: (g) => post(form.path, form.good(g), { origin: 'http://evil.example' }), status: 403 },
+          {
+            title: 'a post from another origin → 403',
+            request: (g) => post(form.path, form.good(g), { origin: 'http://evil.example' }),
+            status: 403,
+          },
         ];
         for (const each of [...shared, ...form.cases]) {
           it(`${each.title}, and the good form still works`, async () => {
@@ -483,8 +604,12 @@ describe('the emulator answers malformed requests as WeChat would', () => {
       ['an array', ['x']],
       ['null', null],
     ];
-    const api = (name: string, body: string | Buffer | undefined, method = 'POST', contentType = 'application/json'): RawRequest =>
-      ({ method, path: `/emulator/api/${name}`, body, headers: { 'content-type': contentType } });
+    const api = (name: string, body: string | Buffer | undefined, method = 'POST', contentType = 'application/json'): RawRequest => ({
+      method,
+      path: `/emulator/api/${name}`,
+      body,
+      headers: { 'content-type': contentType },
+    });
 
     /** Answers a JSON error, or a JSON success. */
     function expectJsonAnswer(response: RawResponse, statuses: number[]): void {
@@ -583,7 +708,12 @@ describe('the emulator answers malformed requests as WeChat would', () => {
       for (const method of ['GET', 'POST']) {
         it(`${method} ${path} → 404`, async () => {
           const { emulator } = await prepare();
-          const response = await send(emulator.url, { method, path, body: method === 'POST' ? '{}' : undefined, headers: { 'content-type': 'application/json' } });
+          const response = await send(emulator.url, {
+            method,
+            path,
+            body: method === 'POST' ? '{}' : undefined,
+            headers: { 'content-type': 'application/json' },
+          });
           expectClean(response, emulator);
           expect(response.status, response.text.slice(0, 300)).to.equal(404);
         });

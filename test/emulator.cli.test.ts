@@ -86,7 +86,11 @@ describe('emulator: npm run emulator', function () {
     ['a PORT that is not a number', { PORT: 'abc' }, /PORT must be a port number/],
     ['a malformed WECHAT_APP_ID', { WECHAT_APP_ID: 'not-an-app-id' }, /WECHAT_APP_ID \(appId\) must be wx and 16 hex digits/],
     ['a push URL without a token', { WECHAT_PUSH_URL: 'http://127.0.0.1:3000/wechat/events' }, /WECHAT_TOKEN/],
-    ['a bad WECHAT_AES_KEY', { WECHAT_PUSH_URL: 'http://127.0.0.1:3000/wechat/events', WECHAT_TOKEN: 'abc123', WECHAT_AES_KEY: 'short-key-value' }, /WECHAT_AES_KEY/],
+    [
+      'a bad WECHAT_AES_KEY',
+      { WECHAT_PUSH_URL: 'http://127.0.0.1:3000/wechat/events', WECHAT_TOKEN: 'abc123', WECHAT_AES_KEY: 'short-key-value' },
+      /WECHAT_AES_KEY/,
+    ],
   ];
   for (const [title, env, message] of badConfigurations) {
     it(`exits with 1 and one clear line for ${title}`, async () => {
@@ -95,7 +99,9 @@ describe('emulator: npm run emulator', function () {
       const { code, stderr } = await emulator.exited;
       expect(code).to.equal(1);
       expect(stderr.trim().split('\n')).to.have.length(1);
-      expect(stderr).to.match(message).and.not.match(/\n\s+at /);
+      expect(stderr)
+        .to.match(message)
+        .and.not.match(/\n\s+at /);
       if (env.WECHAT_AES_KEY !== undefined) expect(stderr).to.not.contain(env.WECHAT_AES_KEY);
     });
   }

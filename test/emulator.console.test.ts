@@ -12,7 +12,12 @@ import { authorizeAs, codeOf, useEmulator } from './support/emulator.js';
 const FORM = 'application/x-www-form-urlencoded';
 
 /** A POST to the control API, as a script sends it (JSON) or as the page's buttons do (a form, from the same origin). */
-function control(emulator: Emulator, action: string, fields: Record<string, unknown> = {}, options: { form?: boolean; headers?: Record<string, string> } = {}): Promise<RawResponse> {
+function control(
+  emulator: Emulator,
+  action: string,
+  fields: Record<string, unknown> = {},
+  options: { form?: boolean; headers?: Record<string, string> } = {},
+): Promise<RawResponse> {
   const body = options.form === true ? new URLSearchParams(fields as Record<string, string>).toString() : JSON.stringify(fields);
   const headers = { 'content-type': options.form === true ? FORM : 'application/json', ...options.headers };
   return send(emulator.url, { method: 'POST', path: `/emulator/api/${action}`, body, headers });
@@ -46,7 +51,9 @@ function userEntry(page: string, openid: string): string {
 function formOf(html: string): { action: string; fields: Record<string, string> } {
   const form = /<form method="post" action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/.exec(html);
   if (form === null) throw new Error(`no form in ${html}`);
-  const fields = Object.fromEntries([...form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((input) => [input[1]!, input[2]!]));
+  const fields = Object.fromEntries(
+    [...form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((input) => [input[1]!, input[2]!]),
+  );
   return { action: form[1]!, fields };
 }
 
@@ -57,7 +64,7 @@ function get(emulator: Emulator, path: string, params: Record<string, string> = 
 }
 
 function errcodeOf(response: RawResponse): number {
-  return ((jsonOf(response) as { errcode?: number }).errcode) ?? 0;
+  return (jsonOf(response) as { errcode?: number }).errcode ?? 0;
 }
 
 describe('the emulator console', () => {
@@ -88,14 +95,24 @@ describe('the emulator console', () => {
       const { emulator } = await h.start();
       const visitor = emulator.findUser('Visitor')!;
       const follow = formOf(userEntry(await consolePage(emulator), visitor.openid));
-      const followed = await send(emulator.url, { method: 'POST', path: follow.action, body: new URLSearchParams(follow.fields).toString(), headers: { 'content-type': FORM, ...sameOrigin(emulator) } });
+      const followed = await send(emulator.url, {
+        method: 'POST',
+        path: follow.action,
+        body: new URLSearchParams(follow.fields).toString(),
+        headers: { 'content-type': FORM, ...sameOrigin(emulator) },
+      });
       expect(followed.status).to.equal(302);
       expect(followed.headers.location).to.equal('/emulator');
       expect(emulator.findUser('Visitor')!.subscribed).to.be.true;
 
       const unfollow = formOf(userEntry(await consolePage(emulator), visitor.openid));
       expect(unfollow.action).to.equal('/emulator/api/unfollow');
-      const unfollowed = await send(emulator.url, { method: 'POST', path: unfollow.action, body: new URLSearchParams(unfollow.fields).toString(), headers: { 'content-type': FORM, ...sameOrigin(emulator) } });
+      const unfollowed = await send(emulator.url, {
+        method: 'POST',
+        path: unfollow.action,
+        body: new URLSearchParams(unfollow.fields).toString(),
+        headers: { 'content-type': FORM, ...sameOrigin(emulator) },
+      });
       expect(unfollowed.status).to.equal(302);
       expect(emulator.findUser('Visitor')!.subscribed).to.be.false;
     });
@@ -132,7 +149,9 @@ describe('the emulator console', () => {
       await client.fetchSnsUserInfo({ accessToken: grant.access_token, openid: grant.openid });
       await repeat(4, () => client.fetchUserInfo({ accessToken: token, openid: grant.openid }));
       await client.fetchUserInfoBatch({ accessToken: token, openids: [grant.openid] });
-      await repeat(5, () => get(emulator, '/sns/oauth2/refresh_token', { appid: emulator.appId, grant_type: 'refresh_token', refresh_token: grant.refresh_token }));
+      await repeat(5, () =>
+        get(emulator, '/sns/oauth2/refresh_token', { appid: emulator.appId, grant_type: 'refresh_token', refresh_token: grant.refresh_token }),
+      );
       await repeat(6, () => get(emulator, '/sns/auth', { access_token: grant.access_token, openid: grant.openid }));
       await repeat(7, () => get(emulator, '/cgi-bin/user/get', { access_token: token }));
 
@@ -164,7 +183,10 @@ describe('the emulator console', () => {
       emulator.injectFault('/cgi-bin/token', 'reset');
       expect((await Promise.all([1, 2, 3].map(() => get(emulator, '/cgi-bin/user/get')))).map(errcodeOf).sort()).to.deep.equal([-1, -1, 41001]);
       expect((await get(emulator, '/sns/auth')).status).to.equal(500);
-      const cut = await get(emulator, '/cgi-bin/token').then(() => 'answered', () => 'cut');
+      const cut = await get(emulator, '/cgi-bin/token').then(
+        () => 'answered',
+        () => 'cut',
+      );
       expect(cut).to.equal('cut');
       expect(emulator.counters()).to.deep.equal({ '/cgi-bin/token': 1, '/cgi-bin/user/get': 3, '/sns/auth': 1 });
       expect((await stateOf(emulator)).body.counters).to.deep.equal(emulator.counters());
@@ -172,16 +194,29 @@ describe('the emulator console', () => {
 
     const resets: Array<[string, (emulator: Emulator) => Promise<unknown>]> = [
       ['resetCounters()', (emulator) => Promise.resolve(emulator.resetCounters())],
-      ['POST /emulator/api/counters/reset', async (emulator) => {
-        const response = await control(emulator, 'counters/reset');
-        expect(response.status).to.equal(200);
-        expect(jsonOf(response)).to.deep.equal({ ok: true });
-      }],
-      ["the page's Reset counters button", async (emulator) => {
-        const button = formOf(/<form method="post" action="\/emulator\/api\/counters\/reset"[\s\S]*?<\/form>/.exec(await consolePage(emulator))![0]);
-        const response = await send(emulator.url, { method: 'POST', path: button.action, body: '', headers: { 'content-type': FORM, ...sameOrigin(emulator) } });
-        expect(response.status).to.equal(302);
-      }],
+      [
+        'POST /emulator/api/counters/reset',
+        async (emulator) => {
+          const response = await control(emulator, 'counters/reset');
+          expect(response.status).to.equal(200);
+          expect(jsonOf(response)).to.deep.equal({ ok: true });
+        },
+      ],
+      [
+        "the page's Reset counters button",
+        async (emulator) => {
+          const button = formOf(
+            /<form method="post" action="\/emulator\/api\/counters\/reset"[\s\S]*?<\/form>/.exec(await consolePage(emulator))![0],
+          );
+          const response = await send(emulator.url, {
+            method: 'POST',
+            path: button.action,
+            body: '',
+            headers: { 'content-type': FORM, ...sameOrigin(emulator) },
+          });
+          expect(response.status).to.equal(302);
+        },
+      ],
     ];
     for (const [label, reset] of resets) {
       it(`${label} zeroes every counter, and counting starts again from zero`, async () => {
@@ -218,11 +253,22 @@ describe('the emulator console', () => {
       const code = codeOf(await authorizeAs(client, 'Band', { scope: 'snsapi_userinfo' }));
       const grant = await client.exchangeCode(code);
       // The same code again: a refused call still carries it.
-      expect(errcodeOf(await get(emulator, '/sns/oauth2/access_token', { appid: emulator.appId, secret: emulator.appSecret, code, grant_type: 'authorization_code' }))).to.equal(40163);
+      expect(
+        errcodeOf(
+          await get(emulator, '/sns/oauth2/access_token', {
+            appid: emulator.appId,
+            secret: emulator.appSecret,
+            code,
+            grant_type: 'authorization_code',
+          }),
+        ),
+      ).to.equal(40163);
       await client.fetchSnsUserInfo({ accessToken: grant.access_token, openid: grant.openid });
       await client.fetchUserInfo({ accessToken: classic, openid: grant.openid });
       await client.fetchUserInfoBatch({ accessToken: stable, openids: [grant.openid] });
-      const refreshed = jsonOf(await get(emulator, '/sns/oauth2/refresh_token', { appid: emulator.appId, grant_type: 'refresh_token', refresh_token: grant.refresh_token })) as { access_token: string };
+      const refreshed = jsonOf(
+        await get(emulator, '/sns/oauth2/refresh_token', { appid: emulator.appId, grant_type: 'refresh_token', refresh_token: grant.refresh_token }),
+      ) as { access_token: string };
       await get(emulator, '/sns/auth', { access_token: refreshed.access_token, openid: grant.openid });
 
       const secrets = [emulator.appSecret, classic, stable, code, grant.access_token, grant.refresh_token, refreshed.access_token];
@@ -230,14 +276,19 @@ describe('the emulator console', () => {
       const urls = emulator.requests().map((call) => call.url);
       expect(urls).to.have.length(10);
       for (const masked of ['secret=***', 'code=***', 'access_token=***', 'refresh_token=***']) {
-        expect(urls.some((url) => url.includes(masked)), masked).to.be.true;
+        expect(
+          urls.some((url) => url.includes(masked)),
+          masked,
+        ).to.be.true;
       }
       expect(await consolePage(emulator)).to.include('secret=***');
     });
 
     it('mask a secret or a token sent under a percent-encoded name, which the emulator accepts all the same', async () => {
       const { emulator } = await h.start();
-      const issued = await send(emulator.url, { path: `/cgi-bin/token?grant_type=client_credential&appid=${emulator.appId}&s%65cret=${emulator.appSecret}` });
+      const issued = await send(emulator.url, {
+        path: `/cgi-bin/token?grant_type=client_credential&appid=${emulator.appId}&s%65cret=${emulator.appSecret}`,
+      });
       const token = (jsonOf(issued) as { access_token: string }).access_token;
       expect(token, issued.text).to.be.a('string');
       const info = await send(emulator.url, { path: `/cgi-bin/user/info?access%5Ftoken=${token}&openid=${emulator.findUser('Band')!.openid}` });
@@ -259,7 +310,10 @@ describe('the emulator console', () => {
 
     it("POST /emulator/api/users with the page's form creates the user and redirects to /emulator", async () => {
       const { emulator } = await h.start();
-      for (const [nickname, fields, subscribed] of [['Trinity', { subscribed: '1' }, true], ['Morpheus', {}, false]] as const) {
+      for (const [nickname, fields, subscribed] of [
+        ['Trinity', { subscribed: '1' }, true],
+        ['Morpheus', {}, false],
+      ] as const) {
         const response = await control(emulator, 'users', { nickname, ...fields }, { form: true, headers: sameOrigin(emulator) });
         expect(response.status).to.equal(302);
         expect(response.headers.location).to.equal('/emulator');
@@ -327,7 +381,9 @@ describe('the emulator console', () => {
     it('POST /emulator/api/switches turns the double redirect on and off', async () => {
       const { emulator, client } = await h.start();
       const authorize = async (): Promise<RawResponse> => {
-        const url = client.authorizeUrl({ redirectUri: 'http://localhost:3000/wechat/callback', state: 'abc', scope: 'snsapi_base' }).replace('#wechat_redirect', '&emulator_user=Band');
+        const url = client
+          .authorizeUrl({ redirectUri: 'http://localhost:3000/wechat/callback', state: 'abc', scope: 'snsapi_base' })
+          .replace('#wechat_redirect', '&emulator_user=Band');
         return send(emulator.url, { path: url.slice(emulator.url.length) });
       };
       const on = await control(emulator, 'switches', { doubleRedirect: true });
@@ -342,7 +398,9 @@ describe('the emulator console', () => {
 
     it('POST /emulator/api/phone/forget clears the wxemu_openid cookie', async () => {
       const { emulator, client } = await h.start();
-      const url = client.authorizeUrl({ redirectUri: 'http://localhost:3000/wechat/callback', state: 'abc', scope: 'snsapi_base' }).replace('#wechat_redirect', '&emulator_user=Band');
+      const url = client
+        .authorizeUrl({ redirectUri: 'http://localhost:3000/wechat/callback', state: 'abc', scope: 'snsapi_base' })
+        .replace('#wechat_redirect', '&emulator_user=Band');
       const remembered = await send(emulator.url, { path: url.slice(emulator.url.length) });
       expect(remembered.headers['set-cookie']?.join()).to.include(`wxemu_openid=${emulator.findUser('Band')!.openid}`);
       const response = await control(emulator, 'phone/forget', {}, { headers: { cookie: `wxemu_openid=${emulator.findUser('Band')!.openid}` } });
@@ -353,8 +411,18 @@ describe('the emulator console', () => {
     });
 
     const malformed: Array<[string, RawRequest, number, RegExp]> = [
-      ['a body that is not JSON', { method: 'POST', path: '/emulator/api/users', body: 'nickname: Neo', headers: { 'content-type': 'application/json' } }, 400, /expected a JSON object body/],
-      ['a JSON array', { method: 'POST', path: '/emulator/api/users', body: '[{"nickname":"Neo"}]', headers: { 'content-type': 'application/json' } }, 400, /expected a JSON object body/],
+      [
+        'a body that is not JSON',
+        { method: 'POST', path: '/emulator/api/users', body: 'nickname: Neo', headers: { 'content-type': 'application/json' } },
+        400,
+        /expected a JSON object body/,
+      ],
+      [
+        'a JSON array',
+        { method: 'POST', path: '/emulator/api/users', body: '[{"nickname":"Neo"}]', headers: { 'content-type': 'application/json' } },
+        400,
+        /expected a JSON object body/,
+      ],
       ['GET on an action', { path: '/emulator/api/users' }, 405, /takes POST/],
       ['GET on revoke-token', { path: '/emulator/api/revoke-token' }, 405, /takes POST/],
     ];
@@ -481,7 +549,10 @@ describe('the emulator console', () => {
 
     it('never repeats a rejected appSecret in the message', () => {
       const secret = 'e1a7e0c0ffee 5ecre7000000000e1a7e';
-      expect(() => createEmulator({ appSecret: secret })).to.throw(TypeError).with.property('message').that.does.not.include('e1a7e0c0ffee');
+      expect(() => createEmulator({ appSecret: secret }))
+        .to.throw(TypeError)
+        .with.property('message')
+        .that.does.not.include('e1a7e0c0ffee');
     });
 
     const GOOD: Array<[string, EmulatorOptions]> = [
@@ -502,7 +573,10 @@ describe('the emulator console', () => {
 /** The `name=value` pairs a browser sends back after these Set-Cookie headers (an emptied cookie left out). */
 function cookiesFrom(response: RawResponse): string {
   const lines = response.headers['set-cookie'] ?? [];
-  return lines.map((line) => line.split(';')[0]!).filter((pair) => !pair.endsWith('=')).join('; ');
+  return lines
+    .map((line) => line.split(';')[0]!)
+    .filter((pair) => !pair.endsWith('='))
+    .join('; ');
 }
 
 describe('emulator console: the site, the phone, feedback and labels', () => {
@@ -515,15 +589,19 @@ describe('emulator console: the site, the phone, feedback and labels', () => {
     expect(await consolePage(emulator)).to.include('<a href="http://localhost:3000" data-site>');
   });
 
-  it('names the user the phone remembers (from this browser\'s cookie), and offers to forget them only then', async () => {
+  it("names the user the phone remembers (from this browser's cookie), and offers to forget them only then", async () => {
     const { emulator, client } = await h.start();
     const url = client.authorizeUrl({ redirectUri: 'http://localhost:3000/page', state: 'state123', scope: 'snsapi_base' });
     const phone = await fetch(url.replace('#wechat_redirect', '&emulator_user=Band#wechat_redirect'), { redirect: 'manual' });
     const cookie = (phone.headers.getSetCookie()[0] ?? '').split(';')[0]!;
     const remembered = (await send(emulator.url, { path: '/emulator', headers: { cookie } })).text;
-    expect(/<p data-phone-user>[\s\S]*?<\/p>/.exec(remembered)?.[0]).to.include('<strong>Band</strong>').and.include('phone/forget');
+    expect(/<p data-phone-user>[\s\S]*?<\/p>/.exec(remembered)?.[0])
+      .to.include('<strong>Band</strong>')
+      .and.include('phone/forget');
     const nobody = await consolePage(emulator);
-    expect(/<p data-phone-user>[\s\S]*?<\/p>/.exec(nobody)?.[0]).to.include('remembers nobody').and.not.include('phone/forget');
+    expect(/<p data-phone-user>[\s\S]*?<\/p>/.exec(nobody)?.[0])
+      .to.include('remembers nobody')
+      .and.not.include('phone/forget');
   });
 
   it('says what each button did, once, on the page it comes back to', async () => {

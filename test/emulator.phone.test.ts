@@ -3,17 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { WeChatApiError, type WeChatClient } from '../lib/index.js';
 import type { Emulator } from '../lib/emulator/index.js';
-import {
-  callbackOf,
-  expectErrorPage,
-  formLabelled,
-  formsOf,
-  headingOf,
-  load,
-  phoneOf,
-  post,
-  type PageAnswer,
-} from './support/authorize-pages.js';
+import { callbackOf, expectErrorPage, formLabelled, formsOf, headingOf, load, phoneOf, post, type PageAnswer } from './support/authorize-pages.js';
 import { CALLBACK, useEmulator } from './support/emulator.js';
 import { rejectionOf } from './support/fixtures.js';
 
@@ -22,7 +12,12 @@ const CHOOSE = '/connect/oauth2/authorize/choose';
 const CONSENT = '/connect/oauth2/authorize/consent';
 
 /** The client's authorize URL, plus `extra` after its own extras. */
-function authorizeUrl(client: WeChatClient, scope: 'snsapi_base' | 'snsapi_userinfo', extra: Record<string, string> = {}, forcePopup = false): string {
+function authorizeUrl(
+  client: WeChatClient,
+  scope: 'snsapi_base' | 'snsapi_userinfo',
+  extra: Record<string, string> = {},
+  forcePopup = false,
+): string {
   const url = client.authorizeUrl({ redirectUri: CALLBACK, state: STATE, scope, forcePopup });
   const more = new URLSearchParams(extra).toString();
   return more === '' ? url : url.replace('#wechat_redirect', `&${more}#wechat_redirect`);
@@ -104,7 +99,10 @@ describe('emulator: the phone pages of web authorization', () => {
       expect(state).to.equal(STATE);
       expect((await client.exchangeCode(code!)).openid).to.equal(openidOf(emulator, 'Visitor'));
       expect(phoneCookieOf(answer)).to.equal(openidOf(emulator, 'Visitor'));
-      expect(answer.setCookie).to.match(/path=\//i).and.to.match(/httponly/i).and.not.to.match(/domain=/i);
+      expect(answer.setCookie)
+        .to.match(/path=\//i)
+        .and.to.match(/httponly/i)
+        .and.not.to.match(/domain=/i);
     });
 
     const creations: Array<[string, Record<string, string>, boolean]> = [
@@ -332,7 +330,12 @@ describe('emulator: the phone pages of web authorization', () => {
       for (const [label, headers] of crossSite) {
         it(`${path} refuses a POST with ${label}: 403, nothing done`, async () => {
           const { emulator, client } = await h.start();
-          const fields = { q: queryOf(authorizeUrl(client, 'snsapi_userinfo')), openid: openidOf(emulator, 'Band'), nickname: 'Intruder', decision: 'allow' };
+          const fields = {
+            q: queryOf(authorizeUrl(client, 'snsapi_userinfo')),
+            openid: openidOf(emulator, 'Band'),
+            nickname: 'Intruder',
+            decision: 'allow',
+          };
           const answer = await post(emulator.url, path, fields, headers);
           expectErrorPage(answer, '禁止访问', 403);
           expect(phoneCookieOf(answer)).to.equal(undefined);
@@ -410,7 +413,9 @@ describe('emulator: the phone pages of web authorization', () => {
       const follower = openidOf(emulator, 'Follower');
       expect(emulator.pushes().map((push) => [push.event, push.openid, push.outcome])).to.deep.equal([['subscribe', follower, 'delivered']]);
       expect(received).to.have.length(1);
-      expect(received[0]!.body).to.contain(`<FromUserName><![CDATA[${follower}]]></FromUserName>`).and.to.contain('<Event><![CDATA[subscribe]]></Event>');
+      expect(received[0]!.body)
+        .to.contain(`<FromUserName><![CDATA[${follower}]]></FromUserName>`)
+        .and.to.contain('<Event><![CDATA[subscribe]]></Event>');
     });
 
     it('sends a subscribe push for a follower created by emulator_user and emulator_subscribe=1', async () => {

@@ -19,7 +19,9 @@ const SAFE_QUERY = [...PLAIN_QUERY, 'encrypt_type', 'msg_signature'];
 
 /** WeChat's signature, written here from the reference rather than taken from lib/push. */
 function sha1OfSorted(...parts: string[]): string {
-  return createHash('sha1').update([...parts].sort().join('')).digest('hex');
+  return createHash('sha1')
+    .update([...parts].sort().join(''))
+    .digest('hex');
 }
 
 /** Safe mode's decryption, written here from the reference: AES-256-CBC, IV = key[0..16], 32-byte PKCS#7. */
@@ -50,7 +52,13 @@ function emulatorSeconds(advanced: number): number {
 }
 
 /** A fetch to the console's control API, as a script (JSON) or the console page's form would make it. */
-async function consolePost(emulator: Emulator, action: string, body: Record<string, unknown>, as: 'json' | 'form', headers: Record<string, string> = {}): Promise<Response> {
+async function consolePost(
+  emulator: Emulator,
+  action: string,
+  body: Record<string, unknown>,
+  as: 'json' | 'form',
+  headers: Record<string, string> = {},
+): Promise<Response> {
   const payload = as === 'json' ? JSON.stringify(body) : new URLSearchParams(body as Record<string, string>).toString();
   return fetch(`${emulator.url}/emulator/api/${action}`, {
     method: 'POST',
@@ -118,12 +126,24 @@ describe('emulator push sender (follow and unfollow events sent to the push URL)
 
       const event = parseFlatXml(request.body);
       expect(Object.keys(event)).to.deep.equal(EVENT_FIELDS);
-      expect(event).to.deep.include({ ToUserName: DEFAULT_ACCOUNT_ID, FromUserName: visitor.openid, MsgType: 'event', Event: 'subscribe', EventKey: '' });
+      expect(event).to.deep.include({
+        ToUserName: DEFAULT_ACCOUNT_ID,
+        FromUserName: visitor.openid,
+        MsgType: 'event',
+        Event: 'subscribe',
+        EventKey: '',
+      });
       expect(event.CreateTime).to.match(/^\d+$/);
       expect(Number(event.CreateTime)).to.be.within(before, after);
 
       const delivery = delivered(push);
-      expect(delivery).to.deep.include({ event: 'subscribe', openid: visitor.openid, createTime: Number(event.CreateTime), mode: 'plaintext', outcome: 'delivered' });
+      expect(delivery).to.deep.include({
+        event: 'subscribe',
+        openid: visitor.openid,
+        createTime: Number(event.CreateTime),
+        mode: 'plaintext',
+        outcome: 'delivered',
+      });
       expect(delivery.attempts.map((attempt) => [attempt.status, attempt.reply, attempt.error])).to.deep.equal([[200, 'success', undefined]]);
       expect(emulator.pushes()).to.deep.equal([delivery]);
       expect(user).to.deep.include({ openid: visitor.openid, subscribed: true });
@@ -135,7 +155,13 @@ describe('emulator push sender (follow and unfollow events sent to the push URL)
       const request = only(receiver);
       expect(request.query.openid).to.equal(band.openid);
       expect(request.query.signature).to.equal(sha1OfSorted(TOKEN, request.query.timestamp!, request.query.nonce!));
-      expect(parseFlatXml(request.body)).to.deep.include({ ToUserName: DEFAULT_ACCOUNT_ID, FromUserName: band.openid, MsgType: 'event', Event: 'unsubscribe', EventKey: '' });
+      expect(parseFlatXml(request.body)).to.deep.include({
+        ToUserName: DEFAULT_ACCOUNT_ID,
+        FromUserName: band.openid,
+        MsgType: 'event',
+        Event: 'unsubscribe',
+        EventKey: '',
+      });
       expect(delivered(push)).to.deep.include({ event: 'unsubscribe', outcome: 'delivered' });
     });
 
@@ -217,7 +243,9 @@ describe('emulator push sender (follow and unfollow events sent to the push URL)
       expect(openid).to.equal(visitor.openid);
       expect(encrypt_type).to.equal('aes');
       expect(signature).to.equal(sha1OfSorted(TOKEN, timestamp!, nonce!));
-      expect(request.body).to.match(/^<xml><ToUserName><!\[CDATA\[gh_b11529c13699\]\]><\/ToUserName><Encrypt><!\[CDATA\[[A-Za-z0-9+/]+={0,2}\]\]><\/Encrypt><\/xml>$/);
+      expect(request.body).to.match(
+        /^<xml><ToUserName><!\[CDATA\[gh_b11529c13699\]\]><\/ToUserName><Encrypt><!\[CDATA\[[A-Za-z0-9+/]+={0,2}\]\]><\/Encrypt><\/xml>$/,
+      );
       const envelope = parseFlatXml(request.body);
       expect(Object.keys(envelope)).to.deep.equal(['ToUserName', 'Encrypt']);
       const encrypt = envelope.Encrypt!;
@@ -227,7 +255,13 @@ describe('emulator push sender (follow and unfollow events sent to the push URL)
       expect(decryptOnOurOwn(encrypt, KEY)).to.deep.equal({ message: plain, appId: REFERENCE_APP_ID });
       const event = parseFlatXml(plain);
       expect(Object.keys(event)).to.deep.equal(EVENT_FIELDS);
-      expect(event).to.deep.include({ ToUserName: 'gh_b11529c13699', FromUserName: visitor.openid, MsgType: 'event', Event: 'subscribe', EventKey: '' });
+      expect(event).to.deep.include({
+        ToUserName: 'gh_b11529c13699',
+        FromUserName: visitor.openid,
+        MsgType: 'event',
+        Event: 'subscribe',
+        EventKey: '',
+      });
       expect(Number(event.CreateTime)).to.be.within(before, after);
       expect(delivered(push)).to.deep.include({ mode: 'safe', outcome: 'delivered' });
     });
@@ -300,14 +334,21 @@ describe('emulator push sender (follow and unfollow events sent to the push URL)
         expect(retry.body).to.equal(receiver.requests[0]!.body);
       }
       expect(delivery.attempts[0]).to.deep.include({ status: undefined, reply: undefined });
-      expect(delivery.attempts[0]!.error).to.be.a('string').and.match(/answer|time/i);
+      expect(delivery.attempts[0]!.error)
+        .to.be.a('string')
+        .and.match(/answer|time/i);
     });
 
     const failures: Array<{ title: string; push: Partial<PushOptions>; behaviours: Behaviour[]; tries: number }> = [
       { title: 'three 500s: three tries in all by default', push: {}, behaviours: ['http500', 'http500', 'http500', 'success'], tries: 3 },
       { title: 'three hangs', push: { timeout: HANG_TIMEOUT }, behaviours: ['hang', 'hang', 'hang', 'success'], tries: 3 },
       { title: 'attempts: 1 and a 500: no retry', push: { attempts: 1 }, behaviours: ['http500', 'success'], tries: 1 },
-      { title: 'attempts: 5 and five 500s', push: { attempts: 5 }, behaviours: ['http500', 'http500', 'http500', 'http500', 'http500', 'success'], tries: 5 },
+      {
+        title: 'attempts: 5 and five 500s',
+        push: { attempts: 5 },
+        behaviours: ['http500', 'http500', 'http500', 'http500', 'http500', 'success'],
+        tries: 5,
+      },
       { title: 'a redirect is not followed, and is a failure', push: { attempts: 1 }, behaviours: [{ status: 302, text: '' }], tries: 1 },
     ];
     for (const { title, push, behaviours, tries } of failures) {
@@ -459,7 +500,10 @@ describe('emulator push sender (follow and unfollow events sent to the push URL)
 
     it('creating a user who does not follow sends nothing, and neither do the users seeded at start', async () => {
       const receiver = await receivers.start();
-      const { emulator } = await h.start({ users: [{ nickname: 'Seeded', subscribed: true }, { nickname: 'Other' }], push: { url: receiver.url, token: TOKEN } });
+      const { emulator } = await h.start({
+        users: [{ nickname: 'Seeded', subscribed: true }, { nickname: 'Other' }],
+        push: { url: receiver.url, token: TOKEN },
+      });
       expect(emulator.findUser('Seeded')!.subscribed).to.equal(true);
       emulator.createUser({ nickname: 'Lurker' });
       await emulator.pushesSettled();
@@ -525,7 +569,9 @@ describe('emulator push sender (follow and unfollow events sent to the push URL)
     ];
     for (const { push, option } of bad) {
       const { url: pushUrl, ...rest } = push;
-      const label = JSON.stringify(pushUrl === url ? rest : push).replace(KEY, '<key>').replace(KEY.slice(0, 42), '<key 42>');
+      const label = JSON.stringify(pushUrl === url ? rest : push)
+        .replace(KEY, '<key>')
+        .replace(KEY.slice(0, 42), '<key 42>');
       it(`rejects ${label} with a TypeError naming ${option}, and not the key`, () => {
         let thrown: unknown;
         try {

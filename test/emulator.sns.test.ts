@@ -47,7 +47,9 @@ describe('emulator: /sns endpoints of web authorization', () => {
     it('answers 40029 for a code it never issued, and 41008 for none', async () => {
       const { client, emulator } = await h.start();
       expect(await errcodeOf(client.exchangeCode('061NeverIssuedCode0000000000000A'))).to.equal(40029);
-      const response = await fetch(`${emulator.url}/sns/oauth2/access_token?appid=${emulator.appId}&secret=${emulator.appSecret}&grant_type=authorization_code`);
+      const response = await fetch(
+        `${emulator.url}/sns/oauth2/access_token?appid=${emulator.appId}&secret=${emulator.appSecret}&grant_type=authorization_code`,
+      );
       expect(((await response.json()) as { errcode: number }).errcode).to.equal(41008);
     });
 

@@ -67,8 +67,7 @@ describe('emulator: global access tokens', () => {
 
     it('refuses a wrong secret with 40125, a wrong appid with 40013, and a bad grant_type with 40002', async () => {
       const { emulator } = await h.start();
-      const ask = async (query: string) =>
-        ((await (await fetch(`${emulator.url}/cgi-bin/token?${query}`)).json()) as { errcode: number }).errcode;
+      const ask = async (query: string) => ((await (await fetch(`${emulator.url}/cgi-bin/token?${query}`)).json()) as { errcode: number }).errcode;
       const secret = encodeURIComponent(emulator.appSecret);
       expect(await ask(`grant_type=client_credential&appid=${emulator.appId}&secret=wrong`)).to.equal(40125);
       expect(await ask(`grant_type=client_credential&appid=wx1111111111111111&secret=${secret}`)).to.equal(40013);

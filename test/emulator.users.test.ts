@@ -72,7 +72,9 @@ describe('emulator: /cgi-bin/user endpoints and test users', () => {
       const { client, emulator } = await h.start({ unionid: true });
       const accessToken = await token();
       const band = await client.fetchUserInfo({ accessToken, openid: emulator.findUser('Band')!.openid });
-      expect(band).to.have.property('unionid').that.matches(/^[A-Za-z0-9_-]{28}$/);
+      expect(band)
+        .to.have.property('unionid')
+        .that.matches(/^[A-Za-z0-9_-]{28}$/);
       const visitor = await client.fetchUserInfo({ accessToken, openid: emulator.findUser('Visitor')!.openid });
       expect(visitor).to.not.have.property('unionid');
     });
@@ -115,7 +117,9 @@ describe('emulator: /cgi-bin/user endpoints and test users', () => {
       const { emulator } = await h.start({ users, followersPageSize: 4 });
       const accessToken = await token();
       const page = async (next?: string) =>
-        (await (await fetch(`${emulator.url}/cgi-bin/user/get?access_token=${accessToken}${next === undefined ? '' : `&next_openid=${next}`}`)).json()) as {
+        (await (
+          await fetch(`${emulator.url}/cgi-bin/user/get?access_token=${accessToken}${next === undefined ? '' : `&next_openid=${next}`}`)
+        ).json()) as {
           total: number;
           count: number;
           data?: { openid: string[] };
@@ -127,7 +131,10 @@ describe('emulator: /cgi-bin/user endpoints and test users', () => {
       expect([second.total, second.count]).to.deep.equal([6, 2]);
       const end = await page(second.next_openid);
       expect(end).to.deep.equal({ total: 6, count: 0, next_openid: '' });
-      const followers = emulator.users().filter((user) => user.subscribed).map((user) => user.openid);
+      const followers = emulator
+        .users()
+        .filter((user) => user.subscribed)
+        .map((user) => user.openid);
       expect([...first.data!.openid, ...second.data!.openid]).to.have.members(followers);
       expect(second.next_openid).to.equal(second.data!.openid.at(-1));
     });

@@ -82,7 +82,11 @@ describe('errors', () => {
 
   it('finds the rid in errmsg, and only there', () => {
     expect(parseRid('invalid appsecret rid: 6650f1a2-1b2c3d4e-5f6a7b8c')).to.equal('6650f1a2-1b2c3d4e-5f6a7b8c');
-    expect(parseRid('invalid credential, access_token is invalid or not latest, could get access_token by getStableAccessToken, more details at https://mmbizurl.cn/s/JtxxFh33r rid: 66d6a4e6-0b5c1c4f-1a2b3c4d')).to.equal('66d6a4e6-0b5c1c4f-1a2b3c4d');
+    expect(
+      parseRid(
+        'invalid credential, access_token is invalid or not latest, could get access_token by getStableAccessToken, more details at https://mmbizurl.cn/s/JtxxFh33r rid: 66d6a4e6-0b5c1c4f-1a2b3c4d',
+      ),
+    ).to.equal('66d6a4e6-0b5c1c4f-1a2b3c4d');
     expect(parseRid('invalid ip 1.2.3.4, not in whitelist hint: [aBcD1234]')).to.be.undefined;
     expect(parseRid('')).to.be.undefined;
   });
@@ -101,8 +105,18 @@ describe('errors', () => {
       category: 'quota',
       hint: api.hint,
     });
-    const unavailable = new WeChatUnavailableError({ reason: 'http_status', endpoint: 'GET /cgi-bin/token', detail: 'answered HTTP 500', httpStatus: 500 });
-    expect(JSON.parse(JSON.stringify(unavailable))).to.include({ name: 'WeChatUnavailableError', reason: 'http_status', httpStatus: 500, status: 502 });
+    const unavailable = new WeChatUnavailableError({
+      reason: 'http_status',
+      endpoint: 'GET /cgi-bin/token',
+      detail: 'answered HTTP 500',
+      httpStatus: 500,
+    });
+    expect(JSON.parse(JSON.stringify(unavailable))).to.include({
+      name: 'WeChatUnavailableError',
+      reason: 'http_status',
+      httpStatus: 500,
+      status: 502,
+    });
     expect(unavailable.retryable).to.be.true;
     expect(new WeChatUnavailableError({ reason: 'http_status', endpoint: 'x', detail: 'y', httpStatus: 404 }).retryable).to.be.false;
     expect(JSON.parse(JSON.stringify(new WeChatOptionsError('timeout', 'bad')))).to.include({ option: 'timeout', code: 'ERR_WECHAT_OPTIONS' });

@@ -60,7 +60,11 @@ const SHAPES: Shape[] = [
     },
   },
   { name: "a sub-app under koa-mount at '/sub', default options", enforced: '/sub/members', mount: subApp({}) },
-  { name: "a sub-app under koa-mount at '/sub', callbackPath '/sub/wechat/callback'", enforced: '/sub/members', mount: subApp({ callbackPath: '/sub/wechat/callback' }) },
+  {
+    name: "a sub-app under koa-mount at '/sub', callbackPath '/sub/wechat/callback'",
+    enforced: '/sub/members',
+    mount: subApp({ callbackPath: '/sub/wechat/callback' }),
+  },
 ];
 
 function expectEnded(browsed: Browsed): void {

@@ -9,7 +9,7 @@ import { DEDICATED_CALLBACK, useSite } from './support/site.js';
 
 const A_STATE = 'A'.repeat(32);
 
-describe('gate: the clean URL after WeChat\'s return', () => {
+describe("gate: the clean URL after WeChat's return", () => {
   const site = useSite();
 
   it('REGRESSION: a request line of //evil.example with a code and a state never redirects off the site, even for a visitor just signed in', async () => {
@@ -39,18 +39,24 @@ describe('gate: the clean URL after WeChat\'s return', () => {
 describe('gate: a sign-in cookie edited by its holder', () => {
   const site = useSite(DEDICATED_CALLBACK);
 
-  it('a return path rewritten in the cookie (the signature kept) is not this browser\'s sign-in: refused, no exchange', async () => {
+  it("a return path rewritten in the cookie (the signature kept) is not this browser's sign-in: refused, no exchange", async () => {
     const { emulator, server, visitor } = await site.start();
     const browser = visitor();
     const start = await browser.get('/page?x=1');
     const callback = await browser.authorize(start.headers.location!, { nickname: 'Band' });
     const state = callback.searchParams.get('state')!;
-    const pair = browser.cookieHeader().split('; ').find((each) => each.startsWith(`wechat-sign-in-${state}=`))!;
+    const pair = browser
+      .cookieHeader()
+      .split('; ')
+      .find((each) => each.startsWith(`wechat-sign-in-${state}=`))!;
     const [value, signature] = pair.slice(pair.indexOf('=') + 1).split('.');
     const data = JSON.parse(Buffer.from(value!, 'base64url').toString('utf8')) as Record<string, unknown>;
     const edited = Buffer.from(JSON.stringify({ ...data, r: '/admin' })).toString('base64url');
     // A client of its own: only the edited cookie goes with the request.
-    const answer = await supertest(server).get(`${callback.pathname}${callback.search}`).set({ Accept: 'text/html', Cookie: `wechat-sign-in-${state}=${edited}.${signature}` }).redirects(0);
+    const answer = await supertest(server)
+      .get(`${callback.pathname}${callback.search}`)
+      .set({ Accept: 'text/html', Cookie: `wechat-sign-in-${state}=${edited}.${signature}` })
+      .redirects(0);
     expect(answer.status).to.equal(400);
     expect(answer.headers.location).to.equal(undefined);
     expect(emulator.calls('/sns/oauth2/access_token')).to.equal(0);

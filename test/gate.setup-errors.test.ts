@@ -20,7 +20,9 @@ function expectSetupErrorAnswer(browsed: Browsed, errors: unknown[]): void {
   expect(browsed.response.status, describeBrowse(browsed)).to.equal(500);
   const [error] = setupErrors(errors);
   expect(error, `a WeChatSetupError among the app's errors: ${errors.map(String).join(' | ')}`).to.be.instanceOf(WeChatSetupError);
-  expect(error!.message).to.match(/session/i).and.to.match(/before requireSubscription/);
+  expect(error!.message)
+    .to.match(/session/i)
+    .and.to.match(/before requireSubscription/);
 }
 
 describe('gate: setup errors name the fix', () => {
@@ -80,8 +82,13 @@ function expectKeysSetupError(response: { status: number; text: string }, errors
   expect(response.text).not.to.match(/app\.keys|TypeError|\n\s+at /);
   const found = setupErrors(errors);
   expect(found, `the app's errors: ${errors.map(String).join(' | ')}`).to.have.length.of.at.least(1);
-  expect(errors.filter((error) => !(error instanceof WeChatSetupError)), 'no other error (keygrip\'s TypeError)').to.deep.equal([]);
-  expect(found[0]!.message).to.include('app.keys').and.to.match(/non-empty string|long random/);
+  expect(
+    errors.filter((error) => !(error instanceof WeChatSetupError)),
+    "no other error (keygrip's TypeError)",
+  ).to.deep.equal([]);
+  expect(found[0]!.message)
+    .to.include('app.keys')
+    .and.to.match(/non-empty string|long random/);
 }
 
 describe('gate: keys that cannot sign are a setup error that names app.keys', () => {

@@ -65,7 +65,7 @@ describe('gate: drop-ins for one AppID share their services', () => {
     expect(emulator.calls(TOKEN), 'token fetches').to.equal(1);
   });
 
-  it('REGRESSION: createWeChat() with the same options returns services that share the drop-ins\' token (no new fetch)', async () => {
+  it("REGRESSION: createWeChat() with the same options returns services that share the drop-ins' token (no new fetch)", async () => {
     const { emulator, visitor, serviceOptions } = await start();
     const browsed = await browse(visitor(), emulator, '/members', { nickname: 'Band' });
     expect(browsed.response.status, describeBrowse(browsed)).to.equal(200);
@@ -91,7 +91,7 @@ describe('gate: drop-ins for one AppID share their services', () => {
       const first = await firstDropIn(CLASSIC);
       const error = constructionError({ ...first, appSecret: 'f0e1d2c3b4a5968778695a4b3c2d1e0f' });
       expect(error).to.be.instanceOf(WeChatOptionsError);
-      expect((error as Error).message, 'the conflict, not the secret\'s shape').to.match(/appid/i);
+      expect((error as Error).message, "the conflict, not the secret's shape").to.match(/appid/i);
     });
 
     it('REGRESSION: a different store instance (the same instance, with other gate options, is no conflict)', async () => {

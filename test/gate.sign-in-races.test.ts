@@ -75,7 +75,7 @@ describe('gate: sign-ins that race', () => {
     await expectSignedInThrough(browser, urls[0]!, emulator.findUser('Band')!.openid);
   });
 
-  it('REGRESSION: a duplicate callback after success (WeChat\'s double redirect, answered late) lands on the page signed in, with one code exchange', async () => {
+  it("REGRESSION: a duplicate callback after success (WeChat's double redirect, answered late) lands on the page signed in, with one code exchange", async () => {
     const { emulator, server, url, visitor } = await start();
     const browser = visitor();
     const first = await browser.get('/page?x=1');

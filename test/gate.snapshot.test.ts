@@ -39,7 +39,7 @@ describe('gate: snapshot-page visitors', () => {
     const browsed = await browse(visitor(), emulator, '/article', { nickname: 'Band', snapshot: true });
     expect(browsed.response.status, describeBrowse(browsed)).to.equal(200);
     const echo = browsed.response.body as SnapshotEcho;
-    expect(echo.openid, 'the virtual openid, not Band\'s').not.to.equal(emulator.findUser('Band')!.openid);
+    expect(echo.openid, "the virtual openid, not Band's").not.to.equal(emulator.findUser('Band')!.openid);
     expect(echo.snapshotUser).to.equal(true);
     expect(echo.isConcern).to.equal(false);
   });

@@ -14,14 +14,21 @@ import { echoState, DEDICATED_CALLBACK, useSite, type Site, type Visitor } from 
 const EXCHANGE = '/sns/oauth2/access_token';
 
 /** One request exactly as written (the Host header included), on a fresh connection. */
-function rawGet(url: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> {
+function rawGet(
+  url: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> {
   return new Promise((resolve, reject) => {
     const { hostname, port } = new URL(url);
-    const outgoing = request({ hostname, port, path, headers: { Accept: 'text/html', ...headers }, setHost: headers.Host === undefined }, (incoming) => {
-      let text = '';
-      incoming.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-      incoming.on('end', () => resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, text }));
-    });
+    const outgoing = request(
+      { hostname, port, path, headers: { Accept: 'text/html', ...headers }, setHost: headers.Host === undefined },
+      (incoming) => {
+        let text = '';
+        incoming.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        incoming.on('end', () => resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, text }));
+      },
+    );
     outgoing.on('error', reject);
     outgoing.end();
   });
@@ -31,7 +38,12 @@ function rawGet(url: string, path: string, headers: Record<string, string> = {})
 function buttonHref(response: { text: string }): string {
   const match = /<a class="button" href="([^"]*)">/.exec(response.text);
   if (match === null) throw new Error(`no link on the page: ${response.text.slice(0, 300)}`);
-  return match[1]!.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return match[1]!
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 }
 
 /** The whole dance for `path`, every answer kept; ends on the page. */
@@ -58,7 +70,11 @@ describe('adversarial: odd callback requests', () => {
   const leaveStatePending: Array<{ name: string; path: (code: string, state: string) => string; answer: 'mismatch' | 'toWeChat' }> = [
     { name: 'the state as an array (state[]=)', path: (code, state) => `/wechat/callback?code=${code}&state[]=${state}`, answer: 'mismatch' },
     { name: 'the state as __proto__[state]', path: (code, state) => `/wechat/callback?code=${code}&__proto__[state]=${state}`, answer: 'mismatch' },
-    { name: 'the state as __proto__', path: (code, state) => `/wechat/callback?code=${code}&__proto__=${state}&constructor[prototype][state]=${state}`, answer: 'mismatch' },
+    {
+      name: 'the state as __proto__',
+      path: (code, state) => `/wechat/callback?code=${code}&__proto__=${state}&constructor[prototype][state]=${state}`,
+      answer: 'mismatch',
+    },
     { name: 'a state of invalid UTF-8 (%ff)', path: (code, state) => `/wechat/callback?code=${code}&state=${state}%ff`, answer: 'mismatch' },
     { name: 'a state of 8000 characters', path: (code, state) => `/wechat/callback?code=${code}&state=${state.repeat(250)}`, answer: 'mismatch' },
     { name: 'a trailing slash on the path', path: (code, state) => `/wechat/callback/?code=${code}&state=${state}`, answer: 'toWeChat' },
@@ -240,11 +256,14 @@ describe('adversarial: markup from a request never reaches a page unescaped', ()
     const started = await site.start();
     const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
       const { hostname, port } = new URL(started.url);
-      const outgoing = request({ hostname, port, path: '/comments', method: 'POST', setHost: false, headers: { Host: 'x"onmouseover="alert(1)', Accept: 'text/html' } }, (incoming) => {
-        let text = '';
-        incoming.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-        incoming.on('end', () => resolve({ status: incoming.statusCode ?? 0, text }));
-      });
+      const outgoing = request(
+        { hostname, port, path: '/comments', method: 'POST', setHost: false, headers: { Host: 'x"onmouseover="alert(1)', Accept: 'text/html' } },
+        (incoming) => {
+          let text = '';
+          incoming.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+          incoming.on('end', () => resolve({ status: incoming.statusCode ?? 0, text }));
+        },
+      );
       outgoing.on('error', reject);
       outgoing.end('text=hi');
     });

@@ -66,7 +66,8 @@ async function startHop(): Promise<Hop> {
       answer.on('end', () => {
         const text = Buffer.concat(parts).toString('utf8');
         for (const match of text.matchAll(/"(?:access_token|refresh_token)"\s*:\s*"([^"]+)"/g)) hop.secrets.add(match[1]!);
-        const send = () => outgoing.writeHead(answer.statusCode ?? 502, { 'content-type': answer.headers['content-type'] ?? 'application/json' }).end(text);
+        const send = () =>
+          outgoing.writeHead(answer.statusCode ?? 502, { 'content-type': answer.headers['content-type'] ?? 'application/json' }).end(text);
         if (!holdThis) return send();
         held++;
         void released.then(send);
@@ -150,13 +151,16 @@ class SmallJar {
 describe('adversarial: a forged session cookie', () => {
   const site = useSite(DEDICATED_CALLBACK);
 
-  it('a cookie naming a victim\'s openid, unsigned or with another session\'s signature, signs nobody in', async () => {
+  it("a cookie naming a victim's openid, unsigned or with another session's signature, signs nobody in", async () => {
     const { emulator, server, visitor } = await site.start();
     const victim = emulator.findUser('Band')!.openid;
     const attacker = visitor();
     // The attacker's own signed-in session gives a genuine signature, of another session.
     await attacker.signIn('/page', { nickname: 'Mallory' });
-    const signature = attacker.cookieHeader().split('; ').find((pair) => pair.startsWith('koa.sess.sig='))!;
+    const signature = attacker
+      .cookieHeader()
+      .split('; ')
+      .find((pair) => pair.startsWith('koa.sess.sig='))!;
     const exchanges = emulator.calls(EXCHANGE);
     const forged = `koa.sess=${sessionCookie(forgedIdentity(victim))}`;
     for (const cookie of [forged, `${forged}; ${signature}`]) {
@@ -170,14 +174,16 @@ describe('adversarial: a forged session cookie', () => {
   it('REGRESSION: koa-session with signed: false is refused like missing app.keys, since anyone could then claim any openid', async () => {
     const { emulator, server, errors } = await site.start({ withoutSession: true, mount: mountWith({ signed: false }) });
     const victim = emulator.findUser('Band')!.openid;
-    const answer = await supertest(server).get('/page').set({ Cookie: `koa.sess=${sessionCookie(forgedIdentity(victim))}`, Accept: 'application/json' });
+    const answer = await supertest(server)
+      .get('/page')
+      .set({ Cookie: `koa.sess=${sessionCookie(forgedIdentity(victim))}`, Accept: 'application/json' });
     expect(answer.text, 'the forged cookie was believed').not.to.include(victim);
     expect(answer.status).to.equal(500);
     expect(errors.map((error) => (error as Error).name)).to.deep.equal(['WeChatSetupError']);
   });
 });
 
-describe('adversarial: a code stolen from a victim\'s callback', () => {
+describe("adversarial: a code stolen from a victim's callback", () => {
   const site = useSite(DEDICATED_CALLBACK);
   const opened = useHops();
 
@@ -206,7 +212,7 @@ describe('adversarial: a code stolen from a victim\'s callback', () => {
     return { started, arrived, victim, victimCallback, attacker, stolen, victimOpenid: started.emulator.findUser('Band')!.openid };
   }
 
-  it('used after the victim\'s exchange, in the attacker\'s own session with its own state: refused by WeChat, the attacker is not the victim', async () => {
+  it("used after the victim's exchange, in the attacker's own session with its own state: refused by WeChat, the attacker is not the victim", async () => {
     const hop = await opened();
     const { started, victim, victimCallback, attacker, stolen, victimOpenid } = await scene(hop);
     expect((await victim.callback(victimCallback)).headers.location).to.equal('/inbox');
@@ -220,15 +226,15 @@ describe('adversarial: a code stolen from a victim\'s callback', () => {
   // lib/koa/callback.ts, exchangeOnce: exchanges are shared by code alone, across sessions. A code is a bearer
   // secret whose one defence is being single-use; joining makes it usable twice while WeChat answers (retries
   // included). Codes leak through proxy logs, history sync and screenshots of the address bar.
-  it('REGRESSION: used while the victim\'s exchange is still under way, it does not join that exchange and sign the attacker in as the victim', async () => {
+  it("REGRESSION: used while the victim's exchange is still under way, it does not join that exchange and sign the attacker in as the victim", async () => {
     const hop = await opened();
     const { started, arrived, victim, victimCallback, attacker, stolen, victimOpenid } = await scene(hop);
     hop.hold = true;
     // supertest sends a request when it is awaited: `.then()` sends it now.
     const victimAnswer = victim.callback(victimCallback).then((answer) => answer);
-    await eventually(() => hop.held === 1, 'WeChat answered the victim\'s exchange');
+    await eventually(() => hop.held === 1, "WeChat answered the victim's exchange");
     const attackerAnswer = attacker.callback(stolen).then((answer) => answer);
-    await eventually(() => arrived.count === 2, 'the attacker\'s callback reached the site');
+    await eventually(() => arrived.count === 2, "the attacker's callback reached the site");
     hop.release();
     expect((await victimAnswer).headers.location).to.equal('/inbox');
     await attackerAnswer;
@@ -379,8 +385,16 @@ describe('adversarial: secrets on the success path', () => {
     expect(seen[2]!.status).to.equal(200);
     const secrets = [started.emulator.appSecret, callback.searchParams.get('code')!, ...hop.secrets];
     expect(hop.secrets.size, 'the global token, the OAuth access token and its refresh token').to.equal(3);
-    const cookies = seen.flatMap((answer) => ((answer.headers['set-cookie'] ?? []) as unknown as string[]).map((line) => Buffer.from(line.split(';')[0]!.split('=')[1]!, 'base64').toString('utf8')));
-    const texts = [...seen.map((answer) => `${JSON.stringify(answer.headers)}\n${answer.text}`), ...cookies, ...started.errors.flatMap(serializations)];
+    const cookies = seen.flatMap((answer) =>
+      ((answer.headers['set-cookie'] ?? []) as unknown as string[]).map((line) =>
+        Buffer.from(line.split(';')[0]!.split('=')[1]!, 'base64').toString('utf8'),
+      ),
+    );
+    const texts = [
+      ...seen.map((answer) => `${JSON.stringify(answer.headers)}\n${answer.text}`),
+      ...cookies,
+      ...started.errors.flatMap(serializations),
+    ];
     texts.push(JSON.stringify(await started.wechat.store.get(profileKey(started.emulator.appId, echoOf(seen[2]!).openid))));
     expect(leaksIn(texts.join('\n'), secrets)).to.deep.equal([]);
     expect(cookies.join('\n')).not.to.match(/access_token|refresh_token|nickname/);
@@ -400,7 +414,10 @@ describe('adversarial: many requests of one browser at once', () => {
       expect(answer.status).to.be.oneOf([302, 401]);
       for (const line of (answer.headers['set-cookie'] ?? []) as unknown as string[]) expect(line.split(';')[0]!.length).to.be.below(4096);
     }
-    const underWay = browser.cookieHeader().split('; ').filter((pair) => /^wechat-sign-in-[A-Za-z0-9]+=(?!used)/.test(pair));
+    const underWay = browser
+      .cookieHeader()
+      .split('; ')
+      .filter((pair) => /^wechat-sign-in-[A-Za-z0-9]+=(?!used)/.test(pair));
     expect(underWay.length, 'sign-ins kept under way').to.be.at.most(4);
     const last = answers.at(-2)!;
     const back = await browser.callback(await browser.authorize(last.headers.location!, { nickname: 'Band' }));

@@ -59,7 +59,9 @@ describe('contract: API requests without identity', () => {
     expect(response.headers.location).to.equal(undefined);
     const { error, authorizeUrl } = bodyOf(response);
     expect(error).to.equal('wechat_auth_required');
-    expect(authorizeUrl).to.be.a('string').and.satisfy((url: string) => url.startsWith(`${s.emulator.url}/connect/oauth2/authorize?appid=`));
+    expect(authorizeUrl)
+      .to.be.a('string')
+      .and.satisfy((url: string) => url.startsWith(`${s.emulator.url}/connect/oauth2/authorize?appid=`));
     const back = await browser.callback(await browser.authorize(authorizeUrl as string, { nickname: 'Band' }));
     expect(back.status).to.equal(302);
     expect(back.headers.location).to.equal('/api/me');
@@ -130,7 +132,9 @@ describe('contract: missing prerequisites', () => {
     expect(s.errors).to.have.length(2);
     for (const error of s.errors) {
       expect(error).to.be.instanceOf(WeChatSetupError);
-      expect((error as Error).message).to.include('koa-session').and.include('app.use(session(app))');
+      expect((error as Error).message)
+        .to.include('koa-session')
+        .and.include('app.use(session(app))');
     }
   });
 
@@ -198,7 +202,14 @@ describe('contract: the drop-in requireSubscription()', () => {
     const holder: { gate?: DropInMiddleware } = {};
     const mount = (app: Koa, wechat: WeChat): void => {
       const { apiBaseUrl, oauthBaseUrl } = wechat.client.options;
-      const gate = requireSubscription({ appId: DEFAULT_EMULATOR_APP_ID, appSecret: DEFAULT_EMULATOR_APP_SECRET, apiBaseUrl, oauthBaseUrl, ...FAST_FAILING, ...extra });
+      const gate = requireSubscription({
+        appId: DEFAULT_EMULATOR_APP_ID,
+        appSecret: DEFAULT_EMULATOR_APP_SECRET,
+        apiBaseUrl,
+        oauthBaseUrl,
+        ...FAST_FAILING,
+        ...extra,
+      });
       made.push(gate);
       holder.gate = gate;
       app.use(gate);
@@ -286,7 +297,9 @@ describe('contract: the drop-in requireSubscription()', () => {
       expectOptionsError(() => dropIn({ ...OFFLINE, [name]: value }), name);
     }
     // The bounds themselves are accepted.
-    expect(() => dropIn({ ...OFFLINE, signInMaxAge: 60, callbackPath: '/wx/cb', publicUrl: 'https://example.com', qrCodeUrl: 'https://example.com/qr.png' })).not.to.throw();
+    expect(() =>
+      dropIn({ ...OFFLINE, signInMaxAge: 60, callbackPath: '/wx/cb', publicUrl: 'https://example.com', qrCodeUrl: 'https://example.com/qr.png' }),
+    ).not.to.throw();
   });
 
   it('the split form refuses the same: gate options on wechat.requireSubscription(), site options on createWeChat()', () => {

@@ -16,7 +16,6 @@ import { echoOf, type Echo } from './support/answers.js';
 const EXCHANGE = '/sns/oauth2/access_token';
 const SNS_USERINFO = '/sns/userinfo';
 
-
 /** The callback, then one gated route per entry that echoes `ctx.state`, on @koa/router. */
 function gatedRoutes(gates: Record<string, GateOptions>) {
   return (app: Koa, wechat: WeChat): void => {
@@ -45,7 +44,7 @@ const userInfoCalls = (emulator: Emulator): number => wechatCalls(emulator).user
 describe('gate: the redirect to WeChat', () => {
   const site = useSite();
 
-  it('sends a page without identity to WeChat with the parameters in WeChat\'s order, #wechat_redirect last, and no-store', async () => {
+  it("sends a page without identity to WeChat with the parameters in WeChat's order, #wechat_redirect last, and no-store", async () => {
     const s = await site.start();
     const response = await s.visitor().get('/page?x=1');
     expect(response.status).to.equal(302);
@@ -86,7 +85,7 @@ describe('gate: the redirect to WeChat', () => {
 describe('gate: the redirect_uri', () => {
   const site = useSite();
 
-  it('is the gated URL itself, without WeChat\'s own code and state, on publicUrl when given', async () => {
+  it("is the gated URL itself, without WeChat's own code and state, on publicUrl when given", async () => {
     const plain = await site.start();
     expect(redirectUriOf(await plain.visitor().get('/a/b?x=%41&code=1&y'))).to.equal(`${plain.url}/a/b?x=%41&y`);
     const behindProxy = await site.start({ wechat: { publicUrl: 'https://wx.example.com' }, proxy: true });

@@ -75,7 +75,7 @@ describe('a cold burst of 200 concurrent visitors: the right answer for each, We
     return userInfoCalls;
   }
 
-  it('default settings: each lands on their page with the emulator\'s truth, 1 token, 200 exchanges, fewer user-info calls than visitors; then 0 calls', async function () {
+  it("default settings: each lands on their page with the emulator's truth, 1 token, 200 exchanges, fewer user-info calls than visitors; then 0 calls", async function () {
     this.timeout(60_000);
     expect(await run({}), 'lookups shared batchget calls').to.be.below(VISITORS);
   });

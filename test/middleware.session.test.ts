@@ -24,7 +24,10 @@ function longestPath(tab: number): string {
   return prefix + 'x'.repeat(MAX_RETURN_TO_LENGTH - prefix.length);
 }
 
-for (const [mode, defaults] of [['WeChat returns to the gated URL', {}], ['a dedicated callback path', DEDICATED_CALLBACK]] as const) {
+for (const [mode, defaults] of [
+  ['WeChat returns to the gated URL', {}],
+  ['a dedicated callback path', DEDICATED_CALLBACK],
+] as const) {
   describe(`session: the cookies stay small, and tabs sign in side by side (${mode})`, () => {
     const site = useSite(defaults);
     const mount = {
@@ -58,7 +61,7 @@ for (const [mode, defaults] of [['WeChat returns to the gated URL', {}], ['a ded
       expect(`Cookie: ${browser.cookieHeader()}`.length).to.be.below(PROXY_HEADER_LINE);
     });
 
-    it('a used sign-in\'s cookie goes when the next sign-in starts: the browser does not carry it for 20 minutes', async () => {
+    it("a used sign-in's cookie goes when the next sign-in starts: the browser does not carry it for 20 minutes", async () => {
       const s = await site.start(mount);
       const browser = s.visitor();
       const { callback } = await browser.signIn('/page', { nickname: 'Band' });

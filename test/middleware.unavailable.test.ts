@@ -75,7 +75,9 @@ async function startWire(options: { echo?: boolean; refuse?: (path: string) => n
       if (refused !== undefined) {
         echoed += options.echo === true ? 1 : 0;
         const errmsg = echo('invalid ip 203.0.113.9 ipv6 ::ffff:203.0.113.9, not in whitelist');
-        outgoing.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ errcode: refused, errmsg: `${errmsg} rid: 6650f1a2-1b2c3d4e-5f6a7b8c` }));
+        outgoing
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ errcode: refused, errmsg: `${errmsg} rid: 6650f1a2-1b2c3d4e-5f6a7b8c` }));
         return;
       }
       const upstream = request(new URL(incoming.url ?? '/', wire.target), { method: incoming.method, headers: incoming.headers }, (answer) => {
@@ -136,7 +138,12 @@ async function dance(
   browser: Visitor,
   path: string,
   who: SignInChoice,
-  steps: { beforeCallback?: () => void; beforePage?: () => void; callbackHeaders?: Record<string, string>; pageHeaders?: Record<string, string> } = {},
+  steps: {
+    beforeCallback?: () => void;
+    beforePage?: () => void;
+    callbackHeaders?: Record<string, string>;
+    pageHeaders?: Record<string, string>;
+  } = {},
   seen: Response[] = [],
 ) {
   const first = await browser.get(path);
@@ -185,7 +192,12 @@ function mountGate(options: Parameters<WeChat['requireSubscription']>[0]) {
     app.use(wechat.requireSubscription(options));
     app.use((ctx) => {
       const { openid, isConcern, wechatUser } = ctx.state;
-      ctx.body = { reached: true, openid, isConcern: isConcern === undefined ? 'undefined' : isConcern, wechatUser: wechatUser === undefined ? 'undefined' : 'set' };
+      ctx.body = {
+        reached: true,
+        openid,
+        isConcern: isConcern === undefined ? 'undefined' : isConcern,
+        wechatUser: wechatUser === undefined ? 'undefined' : 'set',
+      };
     });
   };
 }
@@ -198,9 +210,14 @@ describe('WeChat down at the code exchange: a 502/503 page, the typed error on a
     it(`${trouble.name}: a ${trouble.status} page, a ${trouble.cause.name} for the app, and the callback is not replayable`, async () => {
       const started = await site.start({ wechat: { timeout: HANG_TIMEOUT } });
       const browser = started.visitor();
-      const { back, callback } = await dance(browser, '/page', { nickname: 'Band' }, {
-        beforeCallback: () => started.emulator.injectFault('/sns/oauth2/access_token', trouble.kind, ENOUGH),
-      });
+      const { back, callback } = await dance(
+        browser,
+        '/page',
+        { nickname: 'Band' },
+        {
+          beforeCallback: () => started.emulator.injectFault('/sns/oauth2/access_token', trouble.kind, ENOUGH),
+        },
+      );
       expectUnavailablePage(back, trouble.status);
       const error = onlyError(started);
       expect(error).to.be.instanceOf(trouble.cause);
@@ -234,10 +251,15 @@ describe('WeChat down at the code exchange: a 502/503 page, the typed error on a
 
   it('a JSON request gets {error: "wechat_unavailable"} with the error code, not a page', async () => {
     const started = await site.start();
-    const { back } = await dance(started.visitor(), '/page', { nickname: 'Band' }, {
-      beforeCallback: () => started.emulator.injectFault('/sns/oauth2/access_token', 'busy'),
-      callbackHeaders: { Accept: 'application/json', 'X-Requested-With': 'XMLHttpRequest' },
-    });
+    const { back } = await dance(
+      started.visitor(),
+      '/page',
+      { nickname: 'Band' },
+      {
+        beforeCallback: () => started.emulator.injectFault('/sns/oauth2/access_token', 'busy'),
+        callbackHeaders: { Accept: 'application/json', 'X-Requested-With': 'XMLHttpRequest' },
+      },
+    );
     expectUnavailableJson(back, 503, 'ERR_WECHAT_API');
   });
 });
@@ -248,7 +270,14 @@ const LOOKUP_TROUBLES: Array<Trouble & { endpoint: string; tokenSource?: 'classi
   { name: 'the stable token refused as busy', kind: 'busy', status: 503, cause: WeChatApiError, endpoint: '/cgi-bin/stable_token' },
   { name: 'the stable token over quota', kind: 'quota', status: 503, cause: WeChatApiError, endpoint: '/cgi-bin/stable_token' },
   { name: 'the stable token behind an HTML 500', kind: 'html500', status: 502, cause: WeChatUnavailableError, endpoint: '/cgi-bin/stable_token' },
-  { name: 'the classic token not answering', kind: 'hang', status: 503, cause: WeChatUnavailableError, endpoint: '/cgi-bin/token', tokenSource: 'classic' },
+  {
+    name: 'the classic token not answering',
+    kind: 'hang',
+    status: 503,
+    cause: WeChatUnavailableError,
+    endpoint: '/cgi-bin/token',
+    tokenSource: 'classic',
+  },
   { name: 'the classic token over quota', kind: 'quota', status: 503, cause: WeChatApiError, endpoint: '/cgi-bin/token', tokenSource: 'classic' },
 ];
 
@@ -258,7 +287,9 @@ describe('WeChat down at the subscription lookup, onUnknown "deny" (the default)
 
   for (const trouble of LOOKUP_TROUBLES) {
     it(`${trouble.endpoint}, ${trouble.name}: a ${trouble.status} page and a WeChatStatusUnknownError caused by a ${trouble.cause.name}`, async () => {
-      const started = await site.start({ wechat: { timeout: HANG_TIMEOUT, ...(trouble.tokenSource === undefined ? {} : { tokenSource: trouble.tokenSource }) } });
+      const started = await site.start({
+        wechat: { timeout: HANG_TIMEOUT, ...(trouble.tokenSource === undefined ? {} : { tokenSource: trouble.tokenSource }) },
+      });
       started.emulator.injectFault(trouble.endpoint, trouble.kind, ENOUGH);
       const { back, page } = await dance(started.visitor(), '/page', { nickname: 'Band' });
       expect(back.status, 'the sign-in itself went through').to.equal(302);
@@ -282,10 +313,15 @@ describe('WeChat down at the subscription lookup, onUnknown "deny" (the default)
 
   it('a JSON request of a signed-in visitor gets {error: "wechat_unavailable"} with the status', async () => {
     const started = await site.start();
-    const { page } = await dance(started.visitor(), '/api/me', { nickname: 'Band' }, {
-      beforePage: () => started.emulator.injectFault('/cgi-bin/user/info/batchget', 'html500', ENOUGH),
-      pageHeaders: { Accept: 'application/json' },
-    });
+    const { page } = await dance(
+      started.visitor(),
+      '/api/me',
+      { nickname: 'Band' },
+      {
+        beforePage: () => started.emulator.injectFault('/cgi-bin/user/info/batchget', 'html500', ENOUGH),
+        pageHeaders: { Accept: 'application/json' },
+      },
+    );
     expectUnavailableJson(page!, 502, 'ERR_WECHAT_STATUS_UNKNOWN');
     expect(onlyError(started)).to.be.instanceOf(WeChatStatusUnknownError);
   });
@@ -303,15 +339,26 @@ describe('WeChat down at the subscription lookup, onUnknown "deny" (the default)
 describe('WeChat down at the subscription lookup, onUnknown "allow": the route runs with isConcern undefined', () => {
   const site = useSite();
 
-  for (const [endpoint, kind] of [['/cgi-bin/user/info/batchget', 'html500'], ['/cgi-bin/stable_token', 'busy']] as const) {
-    for (const who of [{ nickname: 'Band', follows: true }, { nickname: 'Visitor', follows: false }]) {
+  for (const [endpoint, kind] of [
+    ['/cgi-bin/user/info/batchget', 'html500'],
+    ['/cgi-bin/stable_token', 'busy'],
+  ] as const) {
+    for (const who of [
+      { nickname: 'Band', follows: true },
+      { nickname: 'Visitor', follows: false },
+    ]) {
       it(`${endpoint} failing (${kind}), a visitor who ${who.follows ? 'follows' : 'does not follow'}: openid set, isConcern undefined, the error on app.on('error')`, async () => {
         const started = await site.start({ mount: mountGate({ onUnknown: 'allow' }) });
         expect(started.emulator.findUser(who.nickname)!.subscribed).to.equal(who.follows);
         started.emulator.injectFault(endpoint, kind, ENOUGH);
         const { page } = await dance(started.visitor(), '/page', { nickname: who.nickname });
         expect(page!.status).to.equal(200);
-        expect(page!.body).to.deep.equal({ reached: true, openid: started.emulator.findUser(who.nickname)!.openid, isConcern: 'undefined', wechatUser: 'undefined' });
+        expect(page!.body).to.deep.equal({
+          reached: true,
+          openid: started.emulator.findUser(who.nickname)!.openid,
+          isConcern: 'undefined',
+          wechatUser: 'undefined',
+        });
         expect(onlyError(started)).to.be.instanceOf(WeChatStatusUnknownError);
       });
     }
@@ -344,13 +391,23 @@ interface Leakable {
 const EXCHANGE = '/sns/oauth2/access_token';
 const BATCH = '/cgi-bin/user/info/batchget';
 const LEAKABLES: Leakable[] = [
-  ...TROUBLES.map((trouble): Leakable => ({ name: `the code exchange: ${trouble.name}`, at: 'exchange', fault: { endpoint: EXCHANGE, kind: trouble.kind } })),
+  ...TROUBLES.map((trouble): Leakable => ({
+    name: `the code exchange: ${trouble.name}`,
+    at: 'exchange',
+    fault: { endpoint: EXCHANGE, kind: trouble.kind },
+  })),
   { name: 'the code exchange with a wrong app secret (40125)', at: 'exchange', wrongSecret: true },
   { name: 'the code exchange refused for the server IP (40164)', at: 'exchange', refuse: EXCHANGE },
   ...TROUBLES.map((trouble): Leakable => ({ name: `the lookup: ${trouble.name}`, at: 'lookup', fault: { endpoint: BATCH, kind: trouble.kind } })),
   { name: 'the lookup with onUnknown "allow": an HTML 500', at: 'lookup', fault: { endpoint: BATCH, kind: 'html500' }, onUnknown: 'allow' },
   { name: 'the lookup: a revoked token, its renewal busy', at: 'lookup', revoke: true, fault: { endpoint: '/cgi-bin/stable_token', kind: 'busy' } },
-  { name: 'the lookup: a revoked classic token, its renewal over quota', at: 'lookup', revoke: true, fault: { endpoint: '/cgi-bin/token', kind: 'quota' }, tokenSource: 'classic' },
+  {
+    name: 'the lookup: a revoked classic token, its renewal over quota',
+    at: 'lookup',
+    revoke: true,
+    fault: { endpoint: '/cgi-bin/token', kind: 'quota' },
+    tokenSource: 'classic',
+  },
   { name: 'the lookup: a revoked token, its renewal refused for the server IP (40164)', at: 'lookup', revoke: true, refuse: '/cgi-bin/stable_token' },
 ];
 
@@ -395,7 +452,13 @@ describe('secrets never leak from a failure: not in answers, headers, errors or 
       };
       const browser = started.visitor();
       const seen: Response[] = [];
-      const { callback } = await dance(browser, '/page', { nickname: 'Band' }, { beforeCallback: leakable.at === 'exchange' ? inject : undefined }, seen);
+      const { callback } = await dance(
+        browser,
+        '/page',
+        { nickname: 'Band' },
+        { beforeCallback: leakable.at === 'exchange' ? inject : undefined },
+        seen,
+      );
       if (leakable.at === 'lookup') {
         expect(seen.at(-1)!.status, 'the sign-in and first lookup went through').to.equal(200);
         inject();
@@ -411,10 +474,15 @@ describe('secrets never leak from a failure: not in answers, headers, errors or 
       const secrets = [...wire.secrets, callback.searchParams.get('code')!];
       expect(secrets).to.include(leakable.wrongSecret === true ? WRONG_SECRET : OWN_SECRET);
       expect(wire.secrets.size, 'secret, code, and for lookups the OAuth and global tokens').to.be.at.least(leakable.at === 'lookup' ? 5 : 2);
-      if (!['hang', 'reset'].includes(leakable.fault?.kind ?? '')) expect(wire.echoed, 'WeChat\'s failed answer repeated the secrets').to.be.at.least(1);
+      if (!['hang', 'reset'].includes(leakable.fault?.kind ?? ''))
+        expect(wire.echoed, "WeChat's failed answer repeated the secrets").to.be.at.least(1);
 
       const answers = seen.map((response) => `${JSON.stringify(response.headers)}\n${response.text}\n${decodedCookies(response)}`);
-      for (const [where, texts] of [['answers', answers], ['errors', started.errors.flatMap(serializations)], ['printed', printed]] as const) {
+      for (const [where, texts] of [
+        ['answers', answers],
+        ['errors', started.errors.flatMap(serializations)],
+        ['printed', printed],
+      ] as const) {
         expect(leaksIn(texts.join('\n'), secrets), where).to.deep.equal([]);
       }
       for (const response of seen) expect(response.text).to.not.include('    at ');

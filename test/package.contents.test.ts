@@ -35,6 +35,6 @@ describe('package: what npm pack ships', function () {
     for (const path of ['dist/index.js', 'dist/index.d.ts', 'dist/emulator/index.js', 'dist/emulator/index.d.ts', 'dist/emulator/cli.js']) {
       expect(files, path).to.include(path);
     }
-    expect(files.filter((path) => /(^|\/)(test|demo|bench)\//.test(path) || path.endsWith('.ts') && !path.endsWith('.d.ts'))).to.deep.equal([]);
+    expect(files.filter((path) => /(^|\/)(test|demo|bench)\//.test(path) || (path.endsWith('.ts') && !path.endsWith('.d.ts')))).to.deep.equal([]);
   });
 });

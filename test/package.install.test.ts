@@ -54,7 +54,19 @@ describe('package: a git install, then the README example, signs a follower in',
     const { stdout: head } = await run('git', ['rev-parse', 'HEAD'], { cwd: ROOT });
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'newcomer', private: true, type: 'module' }));
     const koa = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies;
-    await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', `koa@${koa.koa}`, `koa-session@${koa['koa-session']}`, `git+file://${ROOT}#${head.trim()}`], { cwd: project, env, maxBuffer: 16 * 1024 * 1024 });
+    await run(
+      'npm',
+      [
+        'install',
+        '--prefer-offline',
+        '--no-audit',
+        '--no-fund',
+        `koa@${koa.koa}`,
+        `koa-session@${koa['koa-session']}`,
+        `git+file://${ROOT}#${head.trim()}`,
+      ],
+      { cwd: project, env, maxBuffer: 16 * 1024 * 1024 },
+    );
     const installed = join(project, 'node_modules', 'koa-wechat-subscription');
     expect(readFileSync(join(installed, 'dist', 'index.js'), 'utf8')).to.include('requireSubscription');
 
@@ -75,7 +87,14 @@ describe('package: a git install, then the README example, signs a follower in',
     site.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     // The example prints nothing: it is up once port 3000 answers.
     let up = false;
-    const poll = setInterval(() => void fetch(EXAMPLE_URL, { redirect: 'manual' }).then(() => (up = true), () => undefined), 100);
+    const poll = setInterval(
+      () =>
+        void fetch(EXAMPLE_URL, { redirect: 'manual' }).then(
+          () => (up = true),
+          () => undefined,
+        ),
+      100,
+    );
     try {
       await eventually(() => up || site!.exitCode !== null, 'the example answers on port 3000', 20_000);
     } finally {

@@ -70,7 +70,13 @@ describe('pages: renderPage(ctx, page) renders every page the library answers', 
     expect((await browser.get('/page', wechatUa)).status).to.equal(302);
     expectBranded(await browser.get(FOREIGN_RETURN, wechatUa), 'stateMismatch', 400);
     expectBranded(await s.visitor().get(FOREIGN_RETURN, wechatUa), 'cookiesRequired', 400);
-    const form = await s.visitor().agent.post('/comments').set({ Accept: 'text/html', ...wechatUa }).type('form').send('text=hi').redirects(0);
+    const form = await s
+      .visitor()
+      .agent.post('/comments')
+      .set({ Accept: 'text/html', ...wechatUa })
+      .type('form')
+      .send('text=hi')
+      .redirects(0);
     expectBranded(form, 'signInRequired', 401);
     expectBranded(await s.visitor().get('/page', { 'User-Agent': DESKTOP_UA }), 'openInWeChat', 403);
     expect(rendered.map((page) => [page.kind, page.status])).to.deep.equal([
@@ -94,7 +100,7 @@ describe('pages: renderPage(ctx, page) renders every page the library answers', 
     expect(s.errors.length).to.be.at.least(1);
   });
 
-  it('JSON requests get the library\'s JSON, and renderPage is not called', async () => {
+  it("JSON requests get the library's JSON, and renderPage is not called", async () => {
     const rendered: WeChatPage[] = [];
     const s = await recordingSite(site, rendered);
     const response = await s.visitor().agent.post('/comments').set('Accept', 'application/json').send({ text: 'hi' }).redirects(0);
@@ -103,7 +109,7 @@ describe('pages: renderPage(ctx, page) renders every page the library answers', 
     expect(rendered).to.deep.equal([]);
   });
 
-  it('a page renderPage leaves without a body is the library\'s own', async () => {
+  it("a page renderPage leaves without a body is the library's own", async () => {
     const s = await site.start({ wechat: { renderPage: () => undefined } });
     expectPage(await s.visitor().get(FOREIGN_RETURN), 400, 'wechat_cookies_required');
   });
@@ -132,14 +138,14 @@ describe('pages: renderPage(ctx, page) renders every page the library answers', 
 describe('pages: the built-in pages', () => {
   const site = useSite();
 
-  it('link home to the site\'s root, and name an inline favicon (no request for /favicon.ico)', async () => {
+  it("link home to the site's root, and name an inline favicon (no request for /favicon.ico)", async () => {
     const s = await site.start();
     const response = await s.visitor().get(FOREIGN_RETURN);
     expectPage(response, 400, 'wechat_cookies_required');
     expect(response.text).to.include('<a class="home" href="/">').and.include('<link rel="icon" href="data:,">');
   });
 
-  it('inside koa-mount, home is the mount\'s root as the browser sees it (/club/)', async () => {
+  it("inside koa-mount, home is the mount's root as the browser sees it (/club/)", async () => {
     const s = await site.start({
       mount(app, wechat) {
         const club = new KOA_UNDER_TEST.Koa();

@@ -76,7 +76,12 @@ describe('push endpoint: bad input', () => {
     for (const offset of [-301, 301, -86_400 * 365]) {
       it(`a timestamp ${offset} s off: 403, nothing changed`, async () => {
         const started = await start('plaintext');
-        const signed = signedPush({ mode: 'plaintext', appId: APP_ID, xml: eventXml(started.band, 'unsubscribe'), timestamp: Math.floor(Date.now() / 1000) + offset });
+        const signed = signedPush({
+          mode: 'plaintext',
+          appId: APP_ID,
+          xml: eventXml(started.band, 'unsubscribe'),
+          timestamp: Math.floor(Date.now() / 1000) + offset,
+        });
         const answer = await post(started, signed.query, signed.body);
         expect([answer.status, answer.text]).to.deep.equal([403, 'the timestamp is outside the accepted window']);
         await expectNoChange(started);
@@ -85,7 +90,12 @@ describe('push endpoint: bad input', () => {
 
     it('timestampWindow is configurable: 60 s refuses what is 90 s old', async () => {
       const started = await start('plaintext', { push: { token: PUSH_TOKEN, timestampWindow: 60 } });
-      const signed = signedPush({ mode: 'plaintext', appId: APP_ID, xml: eventXml(started.band, 'unsubscribe'), timestamp: Math.floor(Date.now() / 1000) - 90 });
+      const signed = signedPush({
+        mode: 'plaintext',
+        appId: APP_ID,
+        xml: eventXml(started.band, 'unsubscribe'),
+        timestamp: Math.floor(Date.now() / 1000) - 90,
+      });
       expect((await post(started, signed.query, signed.body)).status).to.equal(403);
     });
 
@@ -103,10 +113,15 @@ describe('push endpoint: bad input', () => {
       const started = await start('plaintext');
       const signed = signedPush({ mode: 'plaintext', appId: APP_ID, xml: eventXml(started.band, 'unsubscribe') });
       const answers = await Promise.all([post(started, signed.query, signed.body), post(started, signed.query, signed.body)]);
-      expect(answers.map((answer) => [answer.status, answer.text])).to.deep.equal([[200, 'success'], [200, 'success']]);
+      expect(answers.map((answer) => [answer.status, answer.text])).to.deep.equal([
+        [200, 'success'],
+        [200, 'success'],
+      ]);
       expect(hookCalls).to.have.length(1);
       // Following again (as a lookup would find), then the replay: it must not unfollow Band a second time.
-      await started.wechat.subscriptions.record(started.band, true, { ...(await started.wechat.client.fetchUserInfo({ accessToken: await started.wechat.tokens.get(), openid: started.band })) });
+      await started.wechat.subscriptions.record(started.band, true, {
+        ...(await started.wechat.client.fetchUserInfo({ accessToken: await started.wechat.tokens.get(), openid: started.band })),
+      });
       hookCalls = [];
       const replay = await post(started, signed.query, signed.body);
       expect([replay.status, replay.text]).to.deep.equal([200, 'success']);
@@ -116,7 +131,10 @@ describe('push endpoint: bad input', () => {
 
   describe('bodies', () => {
     const bodies: Array<[string, (band: string) => string]> = [
-      ['a DOCTYPE with an entity', (band) => `<!DOCTYPE xml [<!ENTITY e "x">]><xml><FromUserName>&e;</FromUserName><ToUserName>${band}</ToUserName></xml>`],
+      [
+        'a DOCTYPE with an entity',
+        (band) => `<!DOCTYPE xml [<!ENTITY e "x">]><xml><FromUserName>&e;</FromUserName><ToUserName>${band}</ToUserName></xml>`,
+      ],
       ['an undeclared entity', (band) => eventXml(band, 'unsubscribe').replace('<MsgType>', '<Note>&lol;</Note><MsgType>')],
       ['a __proto__ element', (band) => eventXml(band, 'unsubscribe').replace('</xml>', '<__proto__><![CDATA[x]]></__proto__></xml>')],
       ['a constructor element', (band) => eventXml(band, 'unsubscribe').replace('</xml>', '<constructor>x</constructor></xml>')],
@@ -125,7 +143,10 @@ describe('push endpoint: bad input', () => {
       ['an empty body', () => ''],
       ['two FromUserName', (band) => eventXml(band, 'unsubscribe').replace('</xml>', `<FromUserName>${band}</FromUserName></xml>`)],
       ['no MsgType', (band) => buildXml({ ToUserName: 'gh_test', FromUserName: band, CreateTime: 1 })],
-      ['a CreateTime that is no number', (band) => buildXml({ ToUserName: 'gh_test', FromUserName: band, CreateTime: 'soon', MsgType: 'event', Event: 'unsubscribe' })],
+      [
+        'a CreateTime that is no number',
+        (band) => buildXml({ ToUserName: 'gh_test', FromUserName: band, CreateTime: 'soon', MsgType: 'event', Event: 'unsubscribe' }),
+      ],
       ['an event without Event', (band) => buildXml({ ToUserName: 'gh_test', FromUserName: band, CreateTime: 1, MsgType: 'event' })],
       ['a FromUserName that is no openid', () => eventXml('../../etc', 'unsubscribe')],
       ['attributes', (band) => eventXml(band, 'unsubscribe').replace('<MsgType>', '<MsgType a="1">')],
@@ -145,7 +166,10 @@ describe('push endpoint: bad input', () => {
     it('bytes that are not UTF-8: 400', async () => {
       const started = await start('plaintext');
       const signed = signedPush({ mode: 'plaintext', appId: APP_ID, xml: '' });
-      const answer = await supertest(started.server).post(`/wechat/events?${signed.query}`).type('text/xml').send(Buffer.from([0x3c, 0x78, 0xff, 0xfe]));
+      const answer = await supertest(started.server)
+        .post(`/wechat/events?${signed.query}`)
+        .type('text/xml')
+        .send(Buffer.from([0x3c, 0x78, 0xff, 0xfe]));
       expect([answer.status, answer.text]).to.deep.equal([400, 'the body is not UTF-8']);
     });
 
@@ -219,7 +243,13 @@ describe('push endpoint: bad input', () => {
       };
       const answers = new Set<string>();
       for (const encrypt of Object.values(encrypts)) {
-        const query = new URLSearchParams({ signature: pushSignature(PUSH_TOKEN, timestamp, nonce), timestamp, nonce, encrypt_type: 'aes', msg_signature: messageSignature(PUSH_TOKEN, timestamp, nonce, encrypt) });
+        const query = new URLSearchParams({
+          signature: pushSignature(PUSH_TOKEN, timestamp, nonce),
+          timestamp,
+          nonce,
+          encrypt_type: 'aes',
+          msg_signature: messageSignature(PUSH_TOKEN, timestamp, nonce, encrypt),
+        });
         const answer = await post(started, query.toString(), buildEncryptedEnvelope('gh_test', encrypt));
         answers.add(`${answer.status} ${answer.text}`);
       }
@@ -248,10 +278,20 @@ describe('push endpoint: bad input', () => {
 
   describe('a failing store', () => {
     it('a store that never answers: a valid push is still answered success, within the store bound', async () => {
-      const silent = { get: () => new Promise(() => {}), set: () => new Promise(() => {}), delete: () => new Promise(() => {}), clear: () => Promise.resolve() };
+      const silent = {
+        get: () => new Promise(() => {}),
+        set: () => new Promise(() => {}),
+        delete: () => new Promise(() => {}),
+        clear: () => Promise.resolve(),
+      };
       const started = await site.start({
         emulator: { appId: APP_ID },
-        wechat: { store: new Keyv({ store: silent }), storeTimeout: 0.05, logger: { warn: (line) => warnings.push(line) }, push: { token: PUSH_TOKEN } },
+        wechat: {
+          store: new Keyv({ store: silent }),
+          storeTimeout: 0.05,
+          logger: { warn: (line) => warnings.push(line) },
+          push: { token: PUSH_TOKEN },
+        },
       });
       const band = started.emulator.findUser('Band')!.openid;
       const signed = signedPush({ mode: 'plaintext', appId: APP_ID, xml: eventXml(band, 'unsubscribe') });

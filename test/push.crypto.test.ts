@@ -177,14 +177,7 @@ describe('push safe-mode crypto', () => {
   });
 
   describe('the key', () => {
-    const badKeys = [
-      KEY.slice(0, 42),
-      `${KEY}H`,
-      '',
-      `${KEY.slice(0, 42)}-`,
-      `${KEY.slice(0, 42)}=`,
-      `${KEY.slice(0, 21)} ${KEY.slice(22)}`,
-    ];
+    const badKeys = [KEY.slice(0, 42), `${KEY}H`, '', `${KEY.slice(0, 42)}-`, `${KEY.slice(0, 42)}=`, `${KEY.slice(0, 21)} ${KEY.slice(22)}`];
 
     for (const bad of badKeys) {
       it(`refuses a key of ${bad.length} characters (${JSON.stringify(bad.slice(-2))} at the end) without quoting it`, () => {

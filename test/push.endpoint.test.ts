@@ -23,7 +23,12 @@ describe('push endpoint', () => {
       emulator: { appId: 'wxb11529c136998cb6' },
       wechat: { push: { token: PUSH_TOKEN, mode, ...(mode === 'plaintext' ? {} : { encodingAESKey: AES_KEY }), ...push }, ...wechat },
     });
-    started.emulator.configurePush({ url: `${started.url}/wechat/events`, token: PUSH_TOKEN, mode, ...(mode === 'plaintext' ? {} : { encodingAESKey: AES_KEY }) });
+    started.emulator.configurePush({
+      url: `${started.url}/wechat/events`,
+      token: PUSH_TOKEN,
+      mode,
+      ...(mode === 'plaintext' ? {} : { encodingAESKey: AES_KEY }),
+    });
     return started;
   }
 
@@ -56,7 +61,9 @@ describe('push endpoint', () => {
     it('a one-character change of the reference signature is refused with 401, and nothing is echoed', async () => {
       sinon.useFakeTimers({ now: 1714036504_000, toFake: ['Date'] });
       const { server } = await pushSite('plaintext', { token: 'AAAAA' });
-      const answer = await supertest(server).get('/wechat/events?signature=f464b24fc39322e44b38aa78f5edd27bd1441697&echostr=4917183958374627123&timestamp=1714036504&nonce=1514711492');
+      const answer = await supertest(server).get(
+        '/wechat/events?signature=f464b24fc39322e44b38aa78f5edd27bd1441697&echostr=4917183958374627123&timestamp=1714036504&nonce=1514711492',
+      );
       expect(answer.status).to.equal(401);
       expect(answer.text).not.to.include('4917183958374627123');
     });
@@ -93,7 +100,10 @@ describe('push endpoint', () => {
           onEvent: async (push: WeChatPush): Promise<PushReply> => {
             // The follow is recorded before the hook runs: a page it links to lets the follower in.
             seen.push(push);
-            expect(await wechat.store.get(`koa-wechat-subscription:${wechat.client.appId}:subscription:${push.openid}`)).to.have.property('followed', true);
+            expect(await wechat.store.get(`koa-wechat-subscription:${wechat.client.appId}:subscription:${push.openid}`)).to.have.property(
+              'followed',
+              true,
+            );
             return { text: `欢迎 <a href="https://example.com/members">back</a>` };
           },
         });
@@ -111,8 +121,16 @@ describe('push endpoint', () => {
       const seen: WeChatPush[] = [];
       const { server, emulator } = await pushSite('plaintext', { onEvent: (push: WeChatPush) => void seen.push(push) });
       const openid = emulator.findUser('Band')!.openid;
-      const scan = signedPush({ mode: 'plaintext', appId: emulator.appId, xml: eventXml(openid, 'SCAN', { EventKey: '0012', Ticket: 'gQH47joAAAAAAAAAASxodHRw' }) });
-      const follow = signedPush({ mode: 'plaintext', appId: emulator.appId, xml: eventXml(openid, 'subscribe', { EventKey: 'qrscene_0012', Ticket: 'gQH47joAAAAAAAAAASxodHRw' }) });
+      const scan = signedPush({
+        mode: 'plaintext',
+        appId: emulator.appId,
+        xml: eventXml(openid, 'SCAN', { EventKey: '0012', Ticket: 'gQH47joAAAAAAAAAASxodHRw' }),
+      });
+      const follow = signedPush({
+        mode: 'plaintext',
+        appId: emulator.appId,
+        xml: eventXml(openid, 'subscribe', { EventKey: 'qrscene_0012', Ticket: 'gQH47joAAAAAAAAAASxodHRw' }),
+      });
       for (const each of [scan, follow]) {
         const answer = await supertest(server).post(`/wechat/events?${each.query}`).type('text/xml').send(each.body);
         expect([answer.status, answer.text]).to.deep.equal([200, 'success']);
@@ -126,16 +144,27 @@ describe('push endpoint', () => {
     it('sees messages too, and a news reply comes back as one card with its link', async () => {
       const { server, emulator } = await pushSite('plaintext', {
         onEvent: (push: WeChatPush): PushReply | undefined =>
-          push.msgType === 'text' ? { news: { title: '继续阅读 Continue', description: 'Back to the page', url: 'https://example.com/members' } } : undefined,
+          push.msgType === 'text'
+            ? { news: { title: '继续阅读 Continue', description: 'Back to the page', url: 'https://example.com/members' } }
+            : undefined,
       });
       const openid = emulator.findUser('Band')!.openid;
-      const xml = buildXml({ ToUserName: 'gh_test', FromUserName: openid, CreateTime: Math.floor(Date.now() / 1000), MsgType: 'text', Content: 'hi', MsgId: '23637352235060880' });
+      const xml = buildXml({
+        ToUserName: 'gh_test',
+        FromUserName: openid,
+        CreateTime: Math.floor(Date.now() / 1000),
+        MsgType: 'text',
+        Content: 'hi',
+        MsgId: '23637352235060880',
+      });
       const signed = signedPush({ mode: 'plaintext', appId: emulator.appId, xml });
       const answer = await supertest(server).post(`/wechat/events?${signed.query}`).type('text/xml').send(signed.body);
       expect(answer.status).to.equal(200);
       expect(answer.headers['content-type']).to.match(/^text\/xml/);
       expect(answer.text).to.include(`<ToUserName><![CDATA[${openid}]]></ToUserName><FromUserName><![CDATA[gh_test]]></FromUserName>`);
-      expect(answer.text).to.include('<MsgType><![CDATA[news]]></MsgType><ArticleCount>1</ArticleCount><Articles><item><Title><![CDATA[继续阅读 Continue]]></Title>');
+      expect(answer.text).to.include(
+        '<MsgType><![CDATA[news]]></MsgType><ArticleCount>1</ArticleCount><Articles><item><Title><![CDATA[继续阅读 Continue]]></Title>',
+      );
       expect(answer.text).to.include('<Url><![CDATA[https://example.com/members]]></Url></item></Articles></xml>');
     });
 

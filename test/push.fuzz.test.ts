@@ -29,8 +29,38 @@ function random(seed: number): () => number {
   };
 }
 
-const PIECES = ['<', '>', '</', '/>', '<xml>', '</xml>', '<![CDATA[', ']]>', '<!DOCTYPE x [<!ENTITY a "b">]>', '&amp;', '&#0;', '&#x110000;', '&lol;', '<?xml version="1.0"?>',
-  '<!--', '-->', '<__proto__>', '</__proto__>', '<Encrypt>', '</Encrypt>', '\u0000', '\uFEFF', '\uD800', '="x"', '<FromUserName>', '<Event>subscribe</Event>', 'qrscene_', '0012', '%', '\r\n'];
+const PIECES = [
+  '<',
+  '>',
+  '</',
+  '/>',
+  '<xml>',
+  '</xml>',
+  '<![CDATA[',
+  ']]>',
+  '<!DOCTYPE x [<!ENTITY a "b">]>',
+  '&amp;',
+  '&#0;',
+  '&#x110000;',
+  '&lol;',
+  '<?xml version="1.0"?>',
+  '<!--',
+  '-->',
+  '<__proto__>',
+  '</__proto__>',
+  '<Encrypt>',
+  '</Encrypt>',
+  '\u0000',
+  '\uFEFF',
+  '\uD800',
+  '="x"',
+  '<FromUserName>',
+  '<Event>subscribe</Event>',
+  'qrscene_',
+  '0012',
+  '%',
+  '\r\n',
+];
 
 /** One mutation of `text`: a flipped character, an inserted piece, a cut, a duplicated or dropped slice. */
 function mutate(text: string, next: () => number): string {
@@ -91,7 +121,10 @@ describe('push endpoint: fuzz', function () {
         }
         statuses.set(outcome, (statuses.get(outcome) ?? 0) + 1);
       }
-      expect([...statuses.keys()].every((key) => ['push', '400', '401', '403'].includes(key)), JSON.stringify([...statuses])).to.equal(true);
+      expect(
+        [...statuses.keys()].every((key) => ['push', '400', '401', '403'].includes(key)),
+        JSON.stringify([...statuses]),
+      ).to.equal(true);
       // Every kind of answer was reached: the fuzz is not stuck on one door.
       expect([...statuses.keys()].sort()).to.include.members(['400', '401', 'push']);
     });
@@ -116,10 +149,19 @@ describe('push endpoint: fuzz', function () {
         const heap: number[] = [];
         const statuses = new Map<number, number>();
         for (let n = 0; n < 4000; n++) {
-          const genuine = signedPush({ mode, appId: APP_ID, xml: eventXml(TARGET, next() < 0.5 ? 'unsubscribe' : 'subscribe', {}, 1_700_000_000 + n), nonce: String(n) });
+          const genuine = signedPush({
+            mode,
+            appId: APP_ID,
+            xml: eventXml(TARGET, next() < 0.5 ? 'unsubscribe' : 'subscribe', {}, 1_700_000_000 + n),
+            nonce: String(n),
+          });
           let body = genuine.body;
           if (next() < 0.9) for (let times = 1 + Math.floor(next() * 3); times > 0; times--) body = mutate(body, next);
-          const query = new URLSearchParams(Object.entries(queryOf(genuine.query, next)).flatMap(([name, value]) => (Array.isArray(value) ? value.map((each): [string, string] => [name, String(each)]) : [[name, String(value)] as [string, string]])));
+          const query = new URLSearchParams(
+            Object.entries(queryOf(genuine.query, next)).flatMap(([name, value]) =>
+              Array.isArray(value) ? value.map((each): [string, string] => [name, String(each)]) : [[name, String(value)] as [string, string]],
+            ),
+          );
           const method = next() < 0.9 ? 'post' : 'get';
           const answer = await agent[method](`/wechat/events?${query.toString()}`).type('text/xml').send(body);
           expect(answer.status, `input ${n} (seed ${SEED + 1}): ${answer.text.slice(0, 100)}`).to.be.oneOf([200, 400, 401, 403]);
@@ -134,8 +176,13 @@ describe('push endpoint: fuzz', function () {
         expect((await started.wechat.subscriptions.status(band)).subscribed, 'Band was never the subject of an input').to.equal(true);
         expect(seen.every((push) => push.openid === TARGET || mode === 'plaintext')).to.equal(true);
         // 3,500 requests after the first measure: retained growth well under a kilobyte a request.
-        expect(heap[1]! - heap[0]!, `heap ${heap.map((bytes) => (bytes / 1e6).toFixed(1)).join(' → ')} MB; statuses ${JSON.stringify([...statuses])}`).to.be.below(4_000_000);
-        process.stderr.write(`      fuzz ${mode}: statuses ${JSON.stringify([...statuses])}, heap ${heap.map((bytes) => (bytes / 1e6).toFixed(1)).join(' → ')} MB\n`);
+        expect(
+          heap[1]! - heap[0]!,
+          `heap ${heap.map((bytes) => (bytes / 1e6).toFixed(1)).join(' → ')} MB; statuses ${JSON.stringify([...statuses])}`,
+        ).to.be.below(4_000_000);
+        process.stderr.write(
+          `      fuzz ${mode}: statuses ${JSON.stringify([...statuses])}, heap ${heap.map((bytes) => (bytes / 1e6).toFixed(1)).join(' → ')} MB\n`,
+        );
       });
     }
   });

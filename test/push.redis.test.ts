@@ -113,8 +113,15 @@ describe('push: two processes sharing Redis', function () {
     const [a, b] = await twoProcesses(seen);
     const band = a.emulator.findUser('Band')!.openid;
     const visitor = a.emulator.findUser('Visitor')!.openid;
-    for (const [openid, event, key] of [[band, 'SCAN', 'scene-of-band'], [visitor, 'subscribe', 'qrscene_scene-of-visitor']] as const) {
-      const signed = signedPush({ mode: 'safe', appId: APP_ID, xml: eventXml(openid, event, { EventKey: key, Ticket: 'gQH47joAAAAAAAAAASxodHRw' }, 1_800_000_000) });
+    for (const [openid, event, key] of [
+      [band, 'SCAN', 'scene-of-band'],
+      [visitor, 'subscribe', 'qrscene_scene-of-visitor'],
+    ] as const) {
+      const signed = signedPush({
+        mode: 'safe',
+        appId: APP_ID,
+        xml: eventXml(openid, event, { EventKey: key, Ticket: 'gQH47joAAAAAAAAAASxodHRw' }, 1_800_000_000),
+      });
       expect((await supertest(a.server).post(`/wechat/events?${signed.query}`).type('text/xml').send(signed.body)).text).to.equal('success');
     }
     const scenesOnB = new Scenes(new CacheStore(b.wechat.store, { warn: () => {} }, 250), APP_ID);
@@ -123,6 +130,6 @@ describe('push: two processes sharing Redis', function () {
     expect(await scenesOnB.read('qrscene_scene-of-visitor')).to.equal(undefined);
     // The scene is a bearer secret of the page that showed it: not in a key in the clear.
     const client = await (store!.store as KeyvRedis<unknown>).getClient();
-    expect((await client.keys('*scene-of-*'))).to.deep.equal([]);
+    expect(await client.keys('*scene-of-*')).to.deep.equal([]);
   });
 });

@@ -43,7 +43,7 @@ describe('push: setup', () => {
       ['a misspelt option', { token: PUSH_TOKEN, encodingAesKey: AES_KEY }, 'push.encodingAesKey', /did you mean "encodingAESKey"/],
       ['a path that is no path', { token: PUSH_TOKEN, path: 'wechat/events' }, 'push.path', /a path such as/],
       ['a window of 10 s', { token: PUSH_TOKEN, timestampWindow: 10 }, 'push.timestampWindow', /from 30 to 86400/],
-      ['a reply timeout past WeChat\'s 5 s', { token: PUSH_TOKEN, replyTimeout: 5 }, 'push.replyTimeout', /from 0.01 to 4.5/],
+      ["a reply timeout past WeChat's 5 s", { token: PUSH_TOKEN, replyTimeout: 5 }, 'push.replyTimeout', /from 0.01 to 4.5/],
       ['an onEvent that is no function', { token: PUSH_TOKEN, onEvent: 'log' }, 'push.onEvent', /a function/],
       ['a string', 'token', 'push', /an object such as \{ token \}/],
     ];
@@ -58,12 +58,16 @@ describe('push: setup', () => {
         expect(error).to.be.instanceOf(WeChatOptionsError);
         expect((error as WeChatOptionsError).option).to.equal(option);
         expect((error as Error).message).to.match(message);
-        for (const secret of ['my-secret-token', 'a'.repeat(33), PUSH_TOKEN, AES_KEY, AES_KEY.slice(1)]) expect((error as Error).message).not.to.include(secret);
+        for (const secret of ['my-secret-token', 'a'.repeat(33), PUSH_TOKEN, AES_KEY, AES_KEY.slice(1)])
+          expect((error as Error).message).not.to.include(secret);
       });
     }
 
     it('push.path equal to callbackPath is refused', () => {
-      expect(() => wechatWith({ token: PUSH_TOKEN, path: '/wechat/callback' }, { callbackPath: '/wechat/callback' })).to.throw(WeChatOptionsError, /must differ from callbackPath/);
+      expect(() => wechatWith({ token: PUSH_TOKEN, path: '/wechat/callback' }, { callbackPath: '/wechat/callback' })).to.throw(
+        WeChatOptionsError,
+        /must differ from callbackPath/,
+      );
     });
 
     it('the resolved options show the path and mode, never the token or key: not in JSON, not in util.inspect', () => {

@@ -64,7 +64,18 @@ const OFF_SITE = [
 ];
 
 /** Not a path, or not one we keep, although a browser on an https page would stay (or go nowhere). */
-const NOT_PATHS = ['https:evil.com', 'http:evil.com', 'javascript:alert(1)', 'JaVaScRiPt:alert(1)', 'data:text/html,<script>alert(1)</script>', 'evil.com', 'page', '?x=1', '#top', ''];
+const NOT_PATHS = [
+  'https:evil.com',
+  'http:evil.com',
+  'javascript:alert(1)',
+  'JaVaScRiPt:alert(1)',
+  'data:text/html,<script>alert(1)</script>',
+  'evil.com',
+  'page',
+  '?x=1',
+  '#top',
+  '',
+];
 
 /** Local paths as `ctx.originalUrl` gives them (no fragment ever reaches a server, but a string may hold one). */
 const LOCAL = [

@@ -8,14 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import sinon from 'sinon';
-import {
-  WeChatApiError,
-  WeChatClient,
-  WeChatError,
-  WeChatStatusUnknownError,
-  WeChatTokenProviderError,
-  type WeChat,
-} from '../lib/index.js';
+import { WeChatApiError, WeChatClient, WeChatError, WeChatStatusUnknownError, WeChatTokenProviderError, type WeChat } from '../lib/index.js';
 import type { Emulator, FaultKind } from '../lib/emulator/index.js';
 import { HANG_TIMEOUT, rejectionOf } from './support/fixtures.js';
 import { leaksIn, serializations } from './support/leak-scan.js';

@@ -48,7 +48,10 @@ const callback = (overrides: Partial<CallbackRequest> = {}): CallbackRequest => 
   atPage: false,
   ...overrides,
 });
-const granted = (scope: 'snsapi_base' | 'snsapi_userinfo' = 'snsapi_base', snapshotUser = false): ExchangeOutcome => ({ kind: 'granted', grant: { openid: OPENID, scope, snapshotUser } });
+const granted = (scope: 'snsapi_base' | 'snsapi_userinfo' = 'snsapi_base', snapshotUser = false): ExchangeOutcome => ({
+  kind: 'granted',
+  grant: { openid: OPENID, scope, snapshotUser },
+});
 
 describe('sign-in decisions: a gated request', () => {
   const rows: Array<[string, SignInRecord, Partial<GatedRequest>, string]> = [
@@ -60,14 +63,24 @@ describe('sign-in decisions: a gated request', () => {
     ['nobody, a page: sign in', {}, {}, 'sign-in'],
     ['nobody, a CORS preflight: a bare 401, nothing started', {}, { respond: 'deny' }, 'refuse'],
     ['signed in, a CORS preflight: checked like any request', { identity: identity(MINUTE) }, { respond: 'deny' }, 'proceed'],
-    ['REGRESSION: signed in a moment ago by a sign-in the session does not name (it lost the write): a page, not another trip', {}, { justCompleted: 'completedstate' }, 'refuse'],
-    ['signed in a moment ago, the session names that sign-in (the identity went since, as after a 40003): sign in', { completed: { state: 'completedstate', returnTo: '/' } }, { justCompleted: 'completedstate' }, 'sign-in'],
+    [
+      'REGRESSION: signed in a moment ago by a sign-in the session does not name (it lost the write): a page, not another trip',
+      {},
+      { justCompleted: 'completedstate' },
+      'refuse',
+    ],
+    [
+      'signed in a moment ago, the session names that sign-in (the identity went since, as after a 40003): sign in',
+      { completed: { state: 'completedstate', returnTo: '/' } },
+      { justCompleted: 'completedstate' },
+      'sign-in',
+    ],
   ];
   for (const [name, record, request, action] of rows) {
     it(name, () => expect(decideGatedRequest(record, gated(request), NOW, mint).action).to.equal(action));
   }
 
-  it('a page reuses a sign-in under way for the same page and scope, while it has a code\'s life to live', () => {
+  it("a page reuses a sign-in under way for the same page and scope, while it has a code's life to live", () => {
     const young = pending(4 * MINUTE);
     const step = decideGatedRequest({}, gated({ pending: [young] }), NOW, mint);
     expect(step).to.include({ action: 'sign-in', isNew: false });
@@ -86,7 +99,7 @@ describe('sign-in decisions: a gated request', () => {
     expect(otherScope.action === 'sign-in' && otherScope.isNew, 'never a sign-in of another scope').to.equal(true);
   });
 
-  it('40003 drops the identity and signs in again, once; the same openid disowned again is WeChat\'s failure, not a loop', () => {
+  it("40003 drops the identity and signs in again, once; the same openid disowned again is WeChat's failure, not a loop", () => {
     const first = decideDisowned({ identity: identity(MINUTE) }, OPENID, gated(), NOW, mint);
     expect(first?.action).to.equal('sign-in');
     expect(first?.record).to.deep.include({ identity: undefined, disowned: OPENID });
@@ -95,17 +108,42 @@ describe('sign-in decisions: a gated request', () => {
   });
 });
 
-describe('sign-in decisions: WeChat\'s return', () => {
+describe("sign-in decisions: WeChat's return", () => {
   const rows: Array<[string, SignInRecord, Partial<CallbackRequest>, Record<string, unknown>]> = [
     ['a state this browser holds, with a code: exchange', {}, { pending: pending(MINUTE) }, { action: 'exchange', code: 'thecode' }],
     ['login CSRF: a state this browser does not hold is never exchanged', {}, {}, { action: 'refuse', answer: 'stateMismatch' }],
     ['no cookie came at all: the browser blocks them', {}, { cookiesSent: false }, { action: 'refuse', answer: 'cookiesRequired' }],
-    ['signed in by this very callback (WeChat called back twice): its page', { identity: identity(0), completed: { state: 'pendingstate0000000000000000000001', returnTo: '/deep' } }, {}, { action: 'continue', to: '/deep' }],
-    ['the same, WeChat returning to the gated page itself: that page', { identity: identity(0), completed: { state: 'pendingstate0000000000000000000001', returnTo: '/deep' } }, { atPage: true, fallback: '/here' }, { action: 'continue', to: '/here' }],
+    [
+      'signed in by this very callback (WeChat called back twice): its page',
+      { identity: identity(0), completed: { state: 'pendingstate0000000000000000000001', returnTo: '/deep' } },
+      {},
+      { action: 'continue', to: '/deep' },
+    ],
+    [
+      'the same, WeChat returning to the gated page itself: that page',
+      { identity: identity(0), completed: { state: 'pendingstate0000000000000000000001', returnTo: '/deep' } },
+      { atPage: true, fallback: '/here' },
+      { action: 'continue', to: '/here' },
+    ],
     ['signed in just now by another tab: go on', { identity: identity(MINUTE) }, { fallback: '/here' }, { action: 'continue', to: '/here' }],
-    ['an old identity and a state not held: refused (it may be what sent the visitor to WeChat)', { identity: identity(PENDING_LIFETIME_MS + 1) }, {}, { action: 'refuse' }],
-    ['no code (a refusal): WeChat once more', {}, { code: undefined, pending: pending(MINUTE) }, { action: 'sign-in', respond: 'redirect', isNew: true }],
-    ['no code, after a restart: the sign-in-failed page, never a loop', { restartedAt: NOW - MINUTE }, { code: undefined, pending: pending(MINUTE) }, { action: 'failed', retry: '/page' }],
+    [
+      'an old identity and a state not held: refused (it may be what sent the visitor to WeChat)',
+      { identity: identity(PENDING_LIFETIME_MS + 1) },
+      {},
+      { action: 'refuse' },
+    ],
+    [
+      'no code (a refusal): WeChat once more',
+      {},
+      { code: undefined, pending: pending(MINUTE) },
+      { action: 'sign-in', respond: 'redirect', isNew: true },
+    ],
+    [
+      'no code, after a restart: the sign-in-failed page, never a loop',
+      { restartedAt: NOW - MINUTE },
+      { code: undefined, pending: pending(MINUTE) },
+      { action: 'failed', retry: '/page' },
+    ],
     ['an expired sign-in: WeChat once more, no exchange', {}, { pending: pending(PENDING_LIFETIME_MS + 1) }, { action: 'sign-in' }],
   ];
   for (const [name, record, request, expected] of rows) {
@@ -122,13 +160,17 @@ describe('sign-in decisions: WeChat\'s return', () => {
   });
 });
 
-describe('sign-in decisions: the exchange\'s outcome', () => {
-  it('granted: signed in with the sign-in\'s scope, its page next, the restart forgotten, the disowned openid kept', () => {
+describe("sign-in decisions: the exchange's outcome", () => {
+  it("granted: signed in with the sign-in's scope, its page next, the restart forgotten, the disowned openid kept", () => {
     const step = decideGrant({ restartedAt: NOW - MINUTE, disowned: OTHER }, pending(MINUTE, { returnTo: '/x' }), granted(), NOW, mint);
     expect(step).to.deep.equal({
       action: 'continue',
       to: '/x',
-      record: { identity: { openid: OPENID, scope: 'snsapi_base', loginAt: NOW }, completed: { state: 'pendingstate0000000000000000000001', returnTo: '/x' }, disowned: OTHER },
+      record: {
+        identity: { openid: OPENID, scope: 'snsapi_base', loginAt: NOW },
+        completed: { state: 'pendingstate0000000000000000000001', returnTo: '/x' },
+        disowned: OTHER,
+      },
     });
   });
 
@@ -139,7 +181,7 @@ describe('sign-in decisions: the exchange\'s outcome', () => {
     expect(decideGrant({}, asked, granted('snsapi_userinfo'), NOW, mint).action).to.equal('continue');
   });
 
-  it('a snapshot page\'s virtual user is signed in as such', () => {
+  it("a snapshot page's virtual user is signed in as such", () => {
     const step = decideGrant({}, pending(MINUTE, { scope: 'snsapi_userinfo' }), granted('snsapi_base', true), NOW, mint);
     expect(step.action === 'continue' && step.record.identity).to.deep.include({ snapshotUser: true });
   });
@@ -182,7 +224,15 @@ describe('sign-in decisions: what is written down', () => {
   });
 
   it('reads a session record field by field, dropping what does not fit', () => {
-    const record = readRecord({ identity: { openid: 'bad openid!', scope: 'snsapi_base', loginAt: 1 }, completed: { state: 's', returnTo: '/' }, restartedAt: NOW - 6 * MINUTE, disowned: OTHER }, NOW);
+    const record = readRecord(
+      {
+        identity: { openid: 'bad openid!', scope: 'snsapi_base', loginAt: 1 },
+        completed: { state: 's', returnTo: '/' },
+        restartedAt: NOW - 6 * MINUTE,
+        disowned: OTHER,
+      },
+      NOW,
+    );
     expect(record).to.deep.equal({ completed: { state: 's', returnTo: '/' }, disowned: OTHER });
   });
 });

@@ -172,7 +172,10 @@ describe('the in-memory store', () => {
       expect(emulator.calls('/cgi-bin/stable_token')).to.equal(1);
       expect(emulator.calls('/cgi-bin/user/info/batchget')).to.equal(2);
       for (const operation of ['read', 'write', 'delete']) {
-        expect(lines.some((line) => line.includes(`the store failed to ${operation} a key (Error)`)), operation).to.equal(true);
+        expect(
+          lines.some((line) => line.includes(`the store failed to ${operation} a key (Error)`)),
+          operation,
+        ).to.equal(true);
       }
     });
   });

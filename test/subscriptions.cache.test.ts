@@ -144,7 +144,7 @@ describe('subscriptions: the store', () => {
       expect(wechatCalls(emulator).userInfoCalls).to.equal(0);
     });
 
-    it('a push recorded while a lookup is in flight wins: the caller gets WeChat\'s answer, the store keeps the push\'s', async () => {
+    it("a push recorded while a lookup is in flight wins: the caller gets WeChat's answer, the store keeps the push's", async () => {
       const { emulator } = await h.start();
       const { follower } = twoUsers(emulator);
       // The proxy holds the batchget until the "unsubscribe" push has been recorded.
@@ -230,7 +230,7 @@ describe('subscriptions: the store', () => {
       expect(wechatCalls(emulator).userInfoCalls).to.equal(0);
     });
 
-    it('junk under our key (wrong types, missing fields, another openid\'s answer) is a miss: WeChat is asked', async () => {
+    it("junk under our key (wrong types, missing fields, another openid's answer) is a miss: WeChat is asked", async () => {
       const store = createMemoryStore();
       const { emulator, wechat } = await h.start({ wechat: { store } });
       const { follower, visitor } = twoUsers(emulator);

@@ -123,7 +123,12 @@ describe('subscriptions: lookups coalesce, and fail loudly', () => {
   });
 
   describe('when WeChat cannot be asked', () => {
-    const FAULTS: Array<{ kind: FaultKind; cause: typeof WeChatApiError | typeof WeChatUnavailableError; errcode?: number; reason?: UnavailableReason }> = [
+    const FAULTS: Array<{
+      kind: FaultKind;
+      cause: typeof WeChatApiError | typeof WeChatUnavailableError;
+      errcode?: number;
+      reason?: UnavailableReason;
+    }> = [
       { kind: 'hang', cause: WeChatUnavailableError, reason: 'timeout' },
       { kind: 'reset', cause: WeChatUnavailableError, reason: 'network' },
       { kind: 'html500', cause: WeChatUnavailableError, reason: 'http_status' },

@@ -5,12 +5,7 @@
  */
 import { expect } from 'chai';
 import sinon from 'sinon';
-import {
-  WeChatApiError,
-  WeChatClient,
-  WeChatTokenProviderError,
-  WeChatUnavailableError,
-} from '../lib/index.js';
+import { WeChatApiError, WeChatClient, WeChatTokenProviderError, WeChatUnavailableError } from '../lib/index.js';
 import { HANG_TIMEOUT, rejectionOf } from './support/fixtures.js';
 import { useWeChat, wechatCalls } from './support/services.js';
 
@@ -123,7 +118,9 @@ describe('tokens: faults', () => {
       });
       emulator.resetCounters();
       const error = await rejectionOf(stuck.subscriptions.status(`o${'a'.repeat(27)}`));
-      expect((error as { cause?: unknown }).cause).to.be.instanceOf(WeChatApiError).with.property('errcode', 40001);
+      expect((error as { cause?: unknown }).cause)
+        .to.be.instanceOf(WeChatApiError)
+        .with.property('errcode', 40001);
       expect(asked).to.equal(2);
       expect(emulator.calls('/cgi-bin/user/info/batchget'), 'the refused token is not sent again').to.equal(1);
     });

@@ -52,7 +52,9 @@ describe('tokens: compare-and-invalidate', () => {
     const wechat = harness.another({ apiBaseUrl: proxy.url });
     const error = await rejectionOf(wechat.subscriptions.status(band));
     expect(error).to.be.instanceOf(WeChatStatusUnknownError);
-    expect((error as WeChatStatusUnknownError).cause).to.be.instanceOf(WeChatApiError).with.property('errcode', 40001);
+    expect((error as WeChatStatusUnknownError).cause)
+      .to.be.instanceOf(WeChatApiError)
+      .with.property('errcode', 40001);
     expect(emulator.calls(BATCHGET)).to.equal(2);
     expect(emulator.calls('/cgi-bin/stable_token')).to.equal(2);
   });

@@ -86,10 +86,7 @@ describe('tokens: the lock', () => {
       const wechat = harness.another({ tokenSource: 'classic', lock: recording, store: new Keyv() });
       await Promise.all(Array.from({ length: 10 }, () => wechat.tokens.get()));
       await wechat.tokens.get();
-      expect(events).to.deep.equal([
-        `acquire koa-wechat-subscription:${emulator.appId}:token:classic:lock ttl`,
-        'release (fetches so far: 1)',
-      ]);
+      expect(events).to.deep.equal([`acquire koa-wechat-subscription:${emulator.appId}:token:classic:lock ttl`, 'release (fetches so far: 1)']);
       expect(events.join()).to.not.include(emulator.appSecret);
     });
 

@@ -30,7 +30,8 @@ describe('tokens: the Redis lock', () => {
     await keyv.disconnect();
   });
 
-  const lockOf = (store: Keyv, lines: string[] = []) => new RedisLock(redisAdapterOf(store)!, new StoreGuard(250, { warn: (line) => lines.push(line) }));
+  const lockOf = (store: Keyv, lines: string[] = []) =>
+    new RedisLock(redisAdapterOf(store)!, new StoreGuard(250, { warn: (line) => lines.push(line) }));
   const raw = async (key: string) => (await (keyv.store as KeyvRedis<unknown>).getClient()).get(key);
 
   it('is found on a @keyv/redis store only', () => {
@@ -71,7 +72,9 @@ describe('tokens: the Redis lock', () => {
     await sleep(100);
     expect(got).to.equal(false);
     await holder();
-    await (await waiting)();
+    await (
+      await waiting
+    )();
     expect(got).to.equal(true);
   });
 

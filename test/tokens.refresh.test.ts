@@ -146,7 +146,10 @@ describe('tokens: expiry and refresh ahead', () => {
     await eventually(() => warnings.length === 2, 'the second failed refresh is logged');
 
     clock.tick(7141_000 - 6961_000);
-    const error = await wechat.tokens.get().then(() => undefined, (reason: unknown) => reason);
+    const error = await wechat.tokens.get().then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
     expect(error).to.be.instanceOf(WeChatApiError).with.property('errcode', 45009);
   });
 });

@@ -19,7 +19,7 @@ const SCENES: Readonly<Record<string, string>> = {
   ADD_SCENE_PROFILE_CARD: '名片分享 · A shared profile card',
   ADD_SCENE_QR_CODE: '扫描二维码 · Scanned a QR code',
   ADD_SCENE_PROFILE_LINK: '图文页内名称点击 · The name on an article',
-  ADD_SCENE_PROFILE_ITEM: '图文页右上角菜单 · An article\'s menu',
+  ADD_SCENE_PROFILE_ITEM: "图文页右上角菜单 · An article's menu",
   ADD_SCENE_PAID: '支付后关注 · After a payment',
   ADD_SCENE_WECHAT_ADVERTISEMENT: '微信广告 · A WeChat advert',
   ADD_SCENE_REPRINT: '他人转载 · A reprinted article',

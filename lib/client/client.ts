@@ -7,13 +7,7 @@ import { OPENID_PATTERN } from '../wechat/shapes.js';
 import { buildAuthorizeUrl, type AuthorizeUrlParams } from './authorize-url.js';
 import { HttpTransport, type JsonObject, type Validate } from './http.js';
 import { resolveClientOptions, type ResolvedClientOptions, type WeChatClientOptions } from './options.js';
-import type {
-  AccessTokenResponse,
-  OAuthTokenResponse,
-  SnsUserInfo,
-  UserInfo,
-  UserInfoLang,
-} from './types.js';
+import type { AccessTokenResponse, OAuthTokenResponse, SnsUserInfo, UserInfo, UserInfoLang } from './types.js';
 
 /** WeChat takes at most 100 openids in one batchget call. */
 export const BATCH_LIMIT = 100;
@@ -222,8 +216,7 @@ export class WeChatClient {
 function requireOpenid(name: string, openid: unknown): void {
   if (typeof openid !== 'string' || !OPENID_PATTERN.test(openid)) {
     // A short wrong value is shown to help; a long one is not, since it may be a token in the wrong field.
-    const shown =
-      typeof openid !== 'string' ? typeof openid : openid.length <= 40 ? JSON.stringify(openid) : `${openid.length} characters`;
+    const shown = typeof openid !== 'string' ? typeof openid : openid.length <= 40 ? JSON.stringify(openid) : `${openid.length} characters`;
     throw new WeChatArgumentError(name, `expected an openid (letters, digits, _ and -, at most 128), got ${shown}`);
   }
 }

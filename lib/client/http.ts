@@ -111,12 +111,7 @@ export class HttpTransport {
     }
   }
 
-  #parse(
-    response: Response<string>,
-    call: WeChatRequest,
-    secrets: string[],
-    invalid: (detail: string) => WeChatUnavailableError,
-  ): JsonObject {
+  #parse(response: Response<string>, call: WeChatRequest, secrets: string[], invalid: (detail: string) => WeChatUnavailableError): JsonObject {
     const contentType = redact(response.headers['content-type'] ?? 'no content type', secrets).slice(0, 60);
     if (response.statusCode < 200 || response.statusCode > 299) {
       const detail = `answered HTTP ${response.statusCode} (${contentType}): ${snippet(response.body, secrets)}`;

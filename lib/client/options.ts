@@ -36,7 +36,6 @@ export interface ResolvedClientOptions {
   readonly retry: Readonly<Required<RetryOptions>>;
 }
 
-
 export const DEFAULT_API_BASE_URL = 'https://api.weixin.qq.com';
 export const DEFAULT_OAUTH_BASE_URL = 'https://open.weixin.qq.com';
 

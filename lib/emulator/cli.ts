@@ -34,7 +34,12 @@ try {
   console.log(`  console     ${url}/emulator`);
   console.log(`  AppID       ${emulator.appId}`);
   console.log(`  AppSecret   ${secret}`);
-  console.log(`  test users  ${emulator.users().map((user) => `${user.nickname} (${user.subscribed ? 'follows' : 'does not follow'})`).join(', ')}`);
+  console.log(
+    `  test users  ${emulator
+      .users()
+      .map((user) => `${user.nickname} (${user.subscribed ? 'follows' : 'does not follow'})`)
+      .join(', ')}`,
+  );
   console.log(`  push URL    ${emulator.options.push?.url ?? 'none (set WECHAT_PUSH_URL and WECHAT_TOKEN)'}`);
   console.log(`Point a client at it: apiBaseUrl and oauthBaseUrl ${url}`);
   const stop = (): void => {
@@ -45,7 +50,8 @@ try {
 } catch (error) {
   const code = (error as { code?: unknown }).code;
   if (code === 'EADDRINUSE') fail(`port ${port} is in use: set PORT to another one`);
-  if (error instanceof TypeError) fail(error.message.replace(/^createEmulator: option "([\w.]+)"/, (_, name: string) => `${envName(name)} (${name})`));
+  if (error instanceof TypeError)
+    fail(error.message.replace(/^createEmulator: option "([\w.]+)"/, (_, name: string) => `${envName(name)} (${name})`));
   fail(error instanceof Error ? error.message : String(error));
 }
 

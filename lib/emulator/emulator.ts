@@ -6,7 +6,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { debug } from '../util/debug.js';
-import { resolveEmulatorOptions, resolvePush, type EmulatorOptions, type PushOptions, type ResolvedEmulatorOptions, type SeedUser } from './options.js';
+import {
+  resolveEmulatorOptions,
+  resolvePush,
+  type EmulatorOptions,
+  type PushOptions,
+  type ResolvedEmulatorOptions,
+  type SeedUser,
+} from './options.js';
 import type { PushDelivery } from './push-sender.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { consoleRoutes } from './routes/console.js';
@@ -247,7 +254,13 @@ function buildApp(state: EmulatorState, emulator: Emulator): Koa {
   });
   app.use(apiRoutes(state));
   app.use(authorizeRoutes(state));
-  app.use(consoleRoutes(state, emulator, API_ENDPOINTS.map((endpoint) => endpoint.path)));
+  app.use(
+    consoleRoutes(
+      state,
+      emulator,
+      API_ENDPOINTS.map((endpoint) => endpoint.path),
+    ),
+  );
   app.use((ctx) => {
     ctx.status = 404;
     ctx.type = 'text/plain';

@@ -121,7 +121,6 @@ export interface ResolvedEmulatorOptions {
   readonly push: ResolvedPush | undefined;
 }
 
-
 const DEFAULT_USERS: SeedUser[] = [
   { nickname: 'Band', subscribed: true, remark: 'from the original recipe', tagIds: [2] },
   { nickname: 'Visitor', subscribed: false },

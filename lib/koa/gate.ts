@@ -121,5 +121,7 @@ function isDisowned(error: WeChatError): boolean {
 async function visitorOf({ services }: SiteServices, identity: WeChatIdentity, status: SubscriptionStatus): Promise<WeChatUser> {
   if (identity.scope !== 'snsapi_userinfo' || identity.snapshotUser === true) return status.user;
   const profile = await services.profiles.load(identity.openid);
-  return profile === undefined ? status.user : ({ ...status.user, ...profile, openid: identity.openid, subscribe: status.user.subscribe } as WeChatUser);
+  return profile === undefined
+    ? status.user
+    : ({ ...status.user, ...profile, openid: identity.openid, subscribe: status.user.subscribe } as WeChatUser);
 }

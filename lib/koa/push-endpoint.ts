@@ -40,7 +40,8 @@ export function createPushEndpoint({ services, site }: SiteServices): PushEndpoi
     services.logger.warn(`koa-wechat-subscription: ${line} (said at most once a minute)`);
   };
   const refuse = (ctx: Context, refusal: PushRefusal): void => {
-    if (refusal.status === 401) warn('signature', `a push to ${push.path} was refused: ${refusal.reason}; check that push.token is the MP console's Token`);
+    if (refusal.status === 401)
+      warn('signature', `a push to ${push.path} was refused: ${refusal.reason}; check that push.token is the MP console's Token`);
     else if (refusal.status === 403) warn('timestamp', `a push to ${push.path} was refused: ${refusal.reason}; check this server's clock`);
     else warn(`bad:${refusal.reason}`, `a push to ${push.path} was refused: ${refusal.reason}`);
     return plain(ctx, refusal.status, refusal.reason);
@@ -76,7 +77,12 @@ export function createPushEndpoint({ services, site }: SiteServices): PushEndpoi
 }
 
 /** The hook's reply, sealed for the mode, or undefined: no hook, no reply, a late or failing hook, a bad reply. */
-async function replyOf(push: ResolvedPushOptions, event: WeChatPush, ctx: Context, warn: (kind: string, line: string) => void): Promise<string | undefined> {
+async function replyOf(
+  push: ResolvedPushOptions,
+  event: WeChatPush,
+  ctx: Context,
+  warn: (kind: string, line: string) => void,
+): Promise<string | undefined> {
   if (push.onEvent === undefined) return undefined;
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<'late'>((resolve) => {
@@ -101,7 +107,10 @@ async function replyOf(push: ResolvedPushOptions, event: WeChatPush, ctx: Contex
   try {
     return push.receiver.seal(buildReplyXml(event, reply, Math.floor(Date.now() / 1000)), Math.floor(Date.now() / 1000));
   } catch (error) {
-    warn('reply', `push.onEvent gave a reply WeChat would not show (${error instanceof TypeError ? error.message : describeForeignError(error)}); the push was answered without it`);
+    warn(
+      'reply',
+      `push.onEvent gave a reply WeChat would not show (${error instanceof TypeError ? error.message : describeForeignError(error)}); the push was answered without it`,
+    );
     return undefined;
   }
 }

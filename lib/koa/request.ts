@@ -101,7 +101,8 @@ export function returnUrl(ctx: Context, site: ResolvedSiteOptions): string {
   const path = returnPath(ctx, site);
   if (site.publicUrl !== undefined) return `${site.publicUrl}${path}`;
   // An HTTP/1.0 request may name no host: "http:///wechat/callback" would parse as the host "wechat".
-  if (ctx.host === '') throw new WeChatArgumentError('Host', 'the request names no host, so there is no URL to give WeChat to return to: set publicUrl');
+  if (ctx.host === '')
+    throw new WeChatArgumentError('Host', 'the request names no host, so there is no URL to give WeChat to return to: set publicUrl');
   return `${ctx.protocol}://${ctx.host}${path}`;
 }
 

@@ -76,7 +76,9 @@ export function logout(ctx: Context): void {
 function checkKeys(keys: unknown): void {
   const why = "the session that holds the visitor's identity, and the sign-in's cookies, are signed with them, or anyone could claim any openid";
   if (!Array.isArray(keys) || keys.length === 0) {
-    throw new WeChatSetupError(`app.keys is ${Array.isArray(keys) ? 'an empty list' : 'not set'}: ${why}. Set \`app.keys = [a long random secret]\`.`);
+    throw new WeChatSetupError(
+      `app.keys is ${Array.isArray(keys) ? 'an empty list' : 'not set'}: ${why}. Set \`app.keys = [a long random secret]\`.`,
+    );
   }
   const unusable = keys.findIndex((key) => !((typeof key === 'string' || Buffer.isBuffer(key)) && key.length > 0));
   if (unusable !== -1) {

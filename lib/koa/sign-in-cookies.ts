@@ -50,7 +50,9 @@ export function pendingSignIns(ctx: Context, now: number, here: string): Pending
 export function rememberPending(ctx: Context, pending: PendingSignIn, now: number, returnsTo: string): void {
   const kept = pendingSignIns(ctx, now, returnsTo);
   // The oldest go altogether, and so do used ones: every cookie kept rides on every request to the site.
-  const used = signInCookies(ctx).filter((each) => each.value === USED).map((each) => each.state);
+  const used = signInCookies(ctx)
+    .filter((each) => each.value === USED)
+    .map((each) => each.state);
   for (const state of [...used, ...kept.slice(0, Math.max(0, kept.length - (MAX_KEPT - 1))).map((old) => old.state)]) {
     ctx.cookies.set(PREFIX + state, null, { signed: false, path: '/', overwrite: true });
   }
@@ -82,7 +84,10 @@ export function clearSignedInMark(ctx: Context): void {
 function signInCookies(ctx: Context): Array<{ state: string; value: string }> {
   const header = ctx.get('Cookie');
   if (!header.includes(PREFIX)) return [];
-  return [...header.matchAll(/(?:^|;\s*)wechat-sign-in-([A-Za-z0-9]{1,128})=([^;]*)/g)].map(([, state, value]) => ({ state: state!, value: value!.trim() }));
+  return [...header.matchAll(/(?:^|;\s*)wechat-sign-in-([A-Za-z0-9]{1,128})=([^;]*)/g)].map(([, state, value]) => ({
+    state: state!,
+    value: value!.trim(),
+  }));
 }
 
 /**

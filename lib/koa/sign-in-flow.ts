@@ -69,7 +69,12 @@ export class SignInFlow {
   async complete(state: string, code: string | undefined, returnedTo: string, fallback: string): Promise<void> {
     const ctx = this.#ctx;
     const pending = pendingFor(ctx, state, this.#now, returnedTo);
-    const step = decideCallback(this.#record, { state, code, pending, fallback, cookiesSent: ctx.get('Cookie') !== '', atPage: this.#site.site.callbackPath === undefined }, this.#now, newState);
+    const step = decideCallback(
+      this.#record,
+      { state, code, pending, fallback, cookiesSent: ctx.get('Cookie') !== '', atPage: this.#site.site.callbackPath === undefined },
+      this.#now,
+      newState,
+    );
     if (step.action !== 'exchange') {
       await this.#carry(step);
       return;
@@ -100,9 +105,17 @@ export class SignInFlow {
       case 'sign-in': {
         this.#save(step.record);
         if (step.isNew) rememberPending(ctx, step.pending, this.#now, returnPath(ctx, this.#site.site));
-        const authorizeUrl = this.#site.services.client.authorizeUrl({ redirectUri: returnUrl(ctx, this.#site.site), state: step.pending.state, scope: step.pending.scope });
+        const authorizeUrl = this.#site.services.client.authorizeUrl({
+          redirectUri: returnUrl(ctx, this.#site.site),
+          state: step.pending.state,
+          scope: step.pending.scope,
+        });
         if (step.respond === 'redirect') redirectNoStore(ctx, authorizeUrl);
-        else await answer(ctx, site, 'signInRequired', { json: { authorizeUrl }, action: { href: authorizeUrl, label: '微信登录 · Sign in with WeChat' } });
+        else
+          await answer(ctx, site, 'signInRequired', {
+            json: { authorizeUrl },
+            action: { href: authorizeUrl, label: '微信登录 · Sign in with WeChat' },
+          });
         return;
       }
       case 'continue':
@@ -122,7 +135,11 @@ export class SignInFlow {
   }
 
   #withPending(request: Omit<GatedRequest, 'pending' | 'justCompleted'>): GatedRequest {
-    return { ...request, pending: pendingSignIns(this.#ctx, this.#now, returnPath(this.#ctx, this.#site.site)), justCompleted: signedInMark(this.#ctx) };
+    return {
+      ...request,
+      pending: pendingSignIns(this.#ctx, this.#now, returnPath(this.#ctx, this.#site.site)),
+      justCompleted: signedInMark(this.#ctx),
+    };
   }
 
   #save(record: SignInRecord): void {

@@ -79,9 +79,7 @@ export class PushCipher {
     const cipher = createCipheriv('aes-256-cbc', this.#key, this.#iv);
     // Node's own padding would be PKCS#7 to 16 bytes, which is not what WeChat expects.
     cipher.setAutoPadding(false);
-    return Buffer.concat([cipher.update(Buffer.concat([plain, Buffer.alloc(pad, pad)])), cipher.final()]).toString(
-      'base64',
-    );
+    return Buffer.concat([cipher.update(Buffer.concat([plain, Buffer.alloc(pad, pad)])), cipher.final()]).toString('base64');
   }
 
   /**

@@ -5,4 +5,12 @@ export { buildXml, parseFlatXml, PushXmlError } from './xml.js';
 export { buildEncryptedEnvelope, buildEventXml, type SubscriptionEvent } from './event.js';
 export { PushFormatError, pushIdentity, readPush, type WeChatPush } from './message.js';
 export { buildReplyXml, type PushReply } from './reply.js';
-export { PushReceiver, type OpenedPush, type PushMode, type PushQuery, type PushReceiverOptions, type PushRefusal, type UrlCheck } from './receiver.js';
+export {
+  PushReceiver,
+  type OpenedPush,
+  type PushMode,
+  type PushQuery,
+  type PushReceiverOptions,
+  type PushRefusal,
+  type UrlCheck,
+} from './receiver.js';

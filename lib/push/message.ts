@@ -75,7 +75,8 @@ export function readPush(fields: Record<string, string>): WeChatPush {
 
 function sceneOf(event: string | undefined, eventKey: string | undefined): string | undefined {
   if (eventKey === undefined || eventKey === '') return undefined;
-  if (event === 'subscribe') return eventKey.startsWith(QR_PREFIX) && eventKey.length > QR_PREFIX.length ? eventKey.slice(QR_PREFIX.length) : undefined;
+  if (event === 'subscribe')
+    return eventKey.startsWith(QR_PREFIX) && eventKey.length > QR_PREFIX.length ? eventKey.slice(QR_PREFIX.length) : undefined;
   return event === 'SCAN' ? eventKey : undefined;
 }
 
@@ -85,7 +86,10 @@ function sceneOf(event: string | undefined, eventKey: string | undefined): strin
  * follow from an unfollow in the same second). Hashed: the id becomes a store key, and holds an openid.
  */
 export function pushIdentity(push: WeChatPush): string {
-  const parts = push.msgId !== undefined ? ['msg', push.msgId] : ['event', push.openid, String(push.createTime), push.event ?? '', push.eventKey ?? ''];
+  const parts =
+    push.msgId !== undefined ? ['msg', push.msgId] : ['event', push.openid, String(push.createTime), push.event ?? '', push.eventKey ?? ''];
   // Lengths first, so that no two lists of parts join into the same string.
-  return createHash('sha256').update(parts.map((part) => `${part.length}:${part}`).join('|')).digest('base64url');
+  return createHash('sha256')
+    .update(parts.map((part) => `${part.length}:${part}`).join('|'))
+    .digest('base64url');
 }

@@ -85,7 +85,10 @@ export class PushReceiver {
       if (encrypted === undefined || encrypted === '') return refuse(400, `the push is not encrypted, but the site is in ${this.mode} mode`);
       const { timestamp, nonce, msg_signature: signature } = query;
       // The ciphertext's own signature comes first: nothing unauthenticated reaches the decryption.
-      if (typeof signature !== 'string' || !signaturesEqual(messageSignature(this.#token, timestamp as string, nonce as string, encrypted), signature)) {
+      if (
+        typeof signature !== 'string' ||
+        !signaturesEqual(messageSignature(this.#token, timestamp as string, nonce as string, encrypted), signature)
+      ) {
         return refuse(401, 'the msg_signature does not match');
       }
       try {
@@ -109,7 +112,12 @@ export class PushReceiver {
     const encrypted = this.#cipher.encrypt(replyXml);
     const timestamp = String(nowSeconds);
     const nonce = String(randomBytes(4).readUInt32BE(0));
-    return buildXml({ Encrypt: encrypted, MsgSignature: messageSignature(this.#token, timestamp, nonce, encrypted), TimeStamp: nowSeconds, Nonce: nonce });
+    return buildXml({
+      Encrypt: encrypted,
+      MsgSignature: messageSignature(this.#token, timestamp, nonce, encrypted),
+      TimeStamp: nowSeconds,
+      Nonce: nonce,
+    });
   }
 
   /** Shows the mode only. */

@@ -29,13 +29,17 @@ export function buildReplyXml(push: WeChatPush, reply: PushReply, nowSeconds: nu
   }
   if (reply !== null && typeof reply === 'object' && 'news' in reply && reply.news !== null && typeof reply.news === 'object') {
     const { title, description = '', url, picUrl = '' } = reply.news;
-    if (typeof title !== 'string' || title.trim() === '' || title.length > MAX_TITLE) throw new TypeError(`a news reply needs a title of 1 to ${MAX_TITLE} characters`);
-    if (typeof description !== 'string' || description.length > MAX_DESCRIPTION) throw new TypeError(`a news description is at most ${MAX_DESCRIPTION} characters`);
+    if (typeof title !== 'string' || title.trim() === '' || title.length > MAX_TITLE)
+      throw new TypeError(`a news reply needs a title of 1 to ${MAX_TITLE} characters`);
+    if (typeof description !== 'string' || description.length > MAX_DESCRIPTION)
+      throw new TypeError(`a news description is at most ${MAX_DESCRIPTION} characters`);
     requireWebUrl('url', url);
     if (picUrl !== '') requireWebUrl('picUrl', picUrl);
     // One card: WeChat shows a single article in a passive reply since 2018. The item is written by hand, as the
     // flat writer writes one level only; every value goes through it as CDATA.
-    const item = buildXml({ Title: title, Description: description, PicUrl: picUrl, Url: url }).replace(/^<xml>/, '<item>').replace(/<\/xml>$/, '</item>');
+    const item = buildXml({ Title: title, Description: description, PicUrl: picUrl, Url: url })
+      .replace(/^<xml>/, '<item>')
+      .replace(/<\/xml>$/, '</item>');
     return buildXml({ ...head, MsgType: 'news', ArticleCount: 1 }).replace(/<\/xml>$/, `<Articles>${item}</Articles></xml>`);
   }
   throw new TypeError('a reply is { text } or { news: { title, url } }');

@@ -7,7 +7,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 /** sha1 of the parts sorted as strings and joined with nothing, as WeChat computes both signatures. */
 function sha1OfSorted(parts: string[]): string {
   // WeChat sorts with a plain lexicographic sort, so no locale-aware compare here.
-  return createHash('sha1').update([...parts].sort().join('')).digest('hex');
+  return createHash('sha1')
+    .update([...parts].sort().join(''))
+    .digest('hex');
 }
 
 /**

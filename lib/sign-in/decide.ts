@@ -124,7 +124,13 @@ export function decideCallback(record: SignInRecord, request: CallbackRequest, n
   return { action: 'exchange', pending, code: request.code };
 }
 
-export function decideGrant(record: SignInRecord, pending: PendingSignIn, outcome: ExchangeOutcome, now: number, mint: MintState): Continue | SignIn | Failed {
+export function decideGrant(
+  record: SignInRecord,
+  pending: PendingSignIn,
+  outcome: ExchangeOutcome,
+  now: number,
+  mint: MintState,
+): Continue | SignIn | Failed {
   if (outcome.kind === 'refused') return restartOrFail(record, pending, now, mint);
   const { grant } = outcome;
   // A lowered scope is a refusal: the visitor edited the URL, and /sns/userinfo would only answer 48001.

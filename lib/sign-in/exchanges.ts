@@ -59,7 +59,11 @@ export class Exchanges {
     }
     // An identity the next request would not accept would send the visitor round again, for ever.
     if (!OPENID_PATTERN.test(answer.openid)) {
-      throw new WeChatUnavailableError({ reason: 'invalid_response', endpoint: 'GET /sns/oauth2/access_token', detail: 'answered an openid of a wrong shape' });
+      throw new WeChatUnavailableError({
+        reason: 'invalid_response',
+        endpoint: 'GET /sns/oauth2/access_token',
+        detail: 'answered an openid of a wrong shape',
+      });
     }
     const grant: Grant = { openid: answer.openid, scope: grantedScope(answer.scope), snapshotUser: answer.is_snapshotuser === 1 };
     // The profile only for the scope the sign-in asked for and WeChat granted: anything else answers 48001.
@@ -81,5 +85,10 @@ export class Exchanges {
 
 /** WeChat's `scope` is a comma-separated list, such as `snsapi_userinfo`. */
 function grantedScope(scopes: string): OAuthScope {
-  return scopes.split(',').map((each) => each.trim()).includes('snsapi_userinfo') ? 'snsapi_userinfo' : 'snsapi_base';
+  return scopes
+    .split(',')
+    .map((each) => each.trim())
+    .includes('snsapi_userinfo')
+    ? 'snsapi_userinfo'
+    : 'snsapi_base';
 }

@@ -50,7 +50,13 @@ export function readRecord(raw: unknown, now: number): SignInRecord {
   if (isIdentity(data.identity)) record.identity = data.identity;
   const completed = data.completed as SignInRecord['completed'] | null;
   // The session is signed; the path is checked all the same, since it becomes a redirect's Location.
-  if (completed !== null && typeof completed === 'object' && typeof completed.state === 'string' && typeof completed.returnTo === 'string' && safeReturnTo(completed.returnTo) === completed.returnTo) {
+  if (
+    completed !== null &&
+    typeof completed === 'object' &&
+    typeof completed.state === 'string' &&
+    typeof completed.returnTo === 'string' &&
+    safeReturnTo(completed.returnTo) === completed.returnTo
+  ) {
     record.completed = { state: completed.state, returnTo: completed.returnTo };
   }
   if (typeof data.restartedAt === 'number' && now - data.restartedAt < RESTART_WINDOW_MS) record.restartedAt = data.restartedAt;
@@ -93,7 +99,8 @@ export function decodePending(state: string, value: string | undefined, returned
   if (data === null || typeof data !== 'object') return undefined;
   const { r: returnTo = returnedTo, s: scope, t: startedAt } = data;
   // The cookie is signed; the path is checked again all the same, since it becomes a redirect's Location.
-  if (typeof returnTo !== 'string' || safeReturnTo(returnTo) !== returnTo || (scope !== 'u' && scope !== 'b') || typeof startedAt !== 'number') return undefined;
+  if (typeof returnTo !== 'string' || safeReturnTo(returnTo) !== returnTo || (scope !== 'u' && scope !== 'b') || typeof startedAt !== 'number')
+    return undefined;
   return { state, returnTo, scope: scope === 'u' ? 'snsapi_userinfo' : 'snsapi_base', startedAt };
 }
 

@@ -26,7 +26,12 @@ export class CacheStore {
 
   /** `ttl` in milliseconds, at least 1: Keyv reads 0 as "for ever". */
   async set(key: string, value: unknown, ttl: number): Promise<void> {
-    await this.guard.run('write', () => this.#keyv.set(key, value, Math.max(1, Math.ceil(ttl))), true, (stored) => stored === false);
+    await this.guard.run(
+      'write',
+      () => this.#keyv.set(key, value, Math.max(1, Math.ceil(ttl))),
+      true,
+      (stored) => stored === false,
+    );
   }
 
   async delete(key: string): Promise<void> {

@@ -40,7 +40,11 @@ export class PushDedupe {
     if (redis !== undefined) {
       const answer = await this.#store.guard.run(
         'claim',
-        async () => (await redis.getClient()).set(rawRedisKey(redis, RAW_PREFIX, key), '1', { condition: 'NX', expiration: { type: 'PX', value: Math.ceil(ttlMs) } }),
+        async () =>
+          (await redis.getClient()).set(rawRedisKey(redis, RAW_PREFIX, key), '1', {
+            condition: 'NX',
+            expiration: { type: 'PX', value: Math.ceil(ttlMs) },
+          }),
         'OK',
       );
       return answer === 'OK';

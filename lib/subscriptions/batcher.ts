@@ -71,7 +71,10 @@ export class UserInfoBatcher {
     this.#cancelFlush = undefined;
     const batch = this.#pending;
     this.#pending = new Map();
-    const running = this.#send([...batch.keys()], [...batch.values()].map((each) => each.waiter));
+    const running = this.#send(
+      [...batch.keys()],
+      [...batch.values()].map((each) => each.waiter),
+    );
     this.#running.add(running);
     void running.finally(() => this.#running.delete(running));
   }

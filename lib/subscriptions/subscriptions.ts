@@ -183,7 +183,12 @@ function isFresh(status: SubscriptionStatus, maxAge: number | undefined): boolea
 
 /** Whether the store holds something written since `since`: a push's record or mark, or another lookup's answer. */
 function isRecordedSince(value: unknown, since: number): boolean {
-  return value !== null && typeof value === 'object' && typeof (value as { checkedAt?: unknown }).checkedAt === 'number' && (value as { checkedAt: number }).checkedAt >= since;
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as { checkedAt?: unknown }).checkedAt === 'number' &&
+    (value as { checkedAt: number }).checkedAt >= since
+  );
 }
 
 /** A stored value counts only if it has our shape and is about this openid. */

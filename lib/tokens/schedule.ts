@@ -35,9 +35,6 @@ export function isCachedToken(value: unknown): value is CachedToken {
   if (value === null || typeof value !== 'object') return false;
   const token = value as Record<string, unknown>;
   return (
-    typeof token.accessToken === 'string' &&
-    token.accessToken !== '' &&
-    typeof token.expiresAt === 'number' &&
-    typeof token.refreshAt === 'number'
+    typeof token.accessToken === 'string' && token.accessToken !== '' && typeof token.expiresAt === 'number' && typeof token.refreshAt === 'number'
   );
 }

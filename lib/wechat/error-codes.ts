@@ -43,7 +43,14 @@ const adminMustConfirmIp = entry(
 
 const table: ReadonlyMap<number, ErrorCodeEntry> = new Map([
   [-1, entry('busy', 'WeChat is busy: retry later', '系统繁忙，请稍后再试')],
-  [40001, entry('token', 'access_token is invalid or not the latest: did another server refresh it? Share one token source', 'access_token 无效或不是最新的：是否有其他服务器刷新了它？请共用一个 token 来源')],
+  [
+    40001,
+    entry(
+      'token',
+      'access_token is invalid or not the latest: did another server refresh it? Share one token source',
+      'access_token 无效或不是最新的：是否有其他服务器刷新了它？请共用一个 token 来源',
+    ),
+  ],
   [40002, entry('config', 'invalid grant_type', '不合法的凭证类型')],
   [40003, entry('openid', 'invalid openid: it does not belong to this appid, or is malformed', '不合法的 OpenID：不属于此公众号或格式错误')],
   [40013, entry('config', 'invalid appid: check the AppID in the MP console', '不合法的 AppID：请核对公众平台中的 AppID')],
@@ -53,7 +60,10 @@ const table: ReadonlyMap<number, ErrorCodeEntry> = new Map([
   [40032, entry('config', 'invalid openid list size (empty, or more than 100)', '不合法的 openid 列表长度')],
   [40125, entry('config', 'invalid appsecret: copy the AppSecret again from the MP console', '无效的 appsecret：请从公众平台重新获取 AppSecret')],
   [40163, entry('code', 'OAuth code already used: each code works once', 'oauth_code 已使用：每个 code 只能用一次')],
-  [40164, entry('config', "this server's IP is not on the API whitelist: add it in the MP console", '调用接口的 IP 地址不在白名单中：请在公众平台添加')],
+  [
+    40164,
+    entry('config', "this server's IP is not on the API whitelist: add it in the MP console", '调用接口的 IP 地址不在白名单中：请在公众平台添加'),
+  ],
   [40243, entry('config', 'the AppSecret is frozen: unfreeze or reset it in the MP console', 'AppSecret 已被冻结：请在公众平台解冻或重置')],
   [41001, entry('config', 'access_token missing', '缺少 access_token 参数')],
   [41002, entry('config', 'appid missing', '缺少 appid 参数')],
@@ -63,10 +73,24 @@ const table: ReadonlyMap<number, ErrorCodeEntry> = new Map([
   [42002, entry('code', 'refresh_token expired', 'refresh_token 超时')],
   [42007, entry('code', 'the user revoked the authorization: authorize again', '用户修改微信密码，授权已失效，请重新授权')],
   [43002, entry('config', 'this endpoint requires POST', '需要 POST 请求')],
-  [45009, entry('quota', "the API's daily quota is spent: wait until tomorrow or reset it in the MP console", '接口调用超过天级别限制：请明天再试或在公众平台清零')],
+  [
+    45009,
+    entry(
+      'quota',
+      "the API's daily quota is spent: wait until tomorrow or reset it in the MP console",
+      '接口调用超过天级别限制：请明天再试或在公众平台清零',
+    ),
+  ],
   [45011, entry('busy', 'calls are too frequent: slow down', '接口调用太频繁，请稍后再试')],
   [45019, entry('busy', 'too many calls at once', '调用次数过多')],
-  [48001, entry('config', 'API not authorized for this account or token (an unverified account, or a snsapi_base token asking for user info)', 'api 功能未授权：公众号未认证，或使用了 snsapi_base 的 token')],
+  [
+    48001,
+    entry(
+      'config',
+      'API not authorized for this account or token (an unverified account, or a snsapi_base token asking for user info)',
+      'api 功能未授权：公众号未认证，或使用了 snsapi_base 的 token',
+    ),
+  ],
   [50002, entry('user', 'the WeChat user is restricted (frozen or deleted)', '用户受限（冻结或注销）')],
   [50004, entry('config', 'the account is restricted by WeChat', '公众号被处罚，接口受限')],
   [50007, entry('config', 'the account is frozen', '公众号已冻结')],

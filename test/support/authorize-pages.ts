@@ -54,7 +54,10 @@ export function formsOf(page: string): PageForm[] {
   return [...page.matchAll(/<form method="post" action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/g)].map(([, action, inner]) => ({
     action: unescapeHtml(action!),
     fields: Object.fromEntries(
-      [...inner!.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)].map(([, name, value]) => [unescapeHtml(name!), unescapeHtml(value!)]),
+      [...inner!.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)].map(([, name, value]) => [
+        unescapeHtml(name!),
+        unescapeHtml(value!),
+      ]),
     ),
     label: unescapeHtml(/<button[^>]*>([^<]*)<\/button>/.exec(inner!)?.[1] ?? ''),
   }));

@@ -45,7 +45,13 @@ export interface BrowserSession {
 /** A fresh browser with a new, empty `--user-data-dir`, as a phone that never saw the site. */
 export async function openBrowser(testName: string): Promise<BrowserSession> {
   const profile = await mkdtemp(path.join(tmpdir(), 'kws-chromium-'));
-  const shots = path.join(SCREENSHOTS, testName.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 80));
+  const shots = path.join(
+    SCREENSHOTS,
+    testName
+      .replace(/[^A-Za-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .slice(0, 80),
+  );
   await rm(shots, { recursive: true, force: true });
   await mkdir(shots, { recursive: true });
   const context = await chromium.launchPersistentContext(profile, {

@@ -62,7 +62,12 @@ export function useDemo(): { start(options?: DemoStartOptions): Promise<DemoUnde
         opened.push(() => emulator!.close());
         recorder = await startTapProxy(emulator.url);
         opened.push(() => recorder!.close());
-        account = { WECHAT_APP_ID: emulator.appId, WECHAT_APP_SECRET: emulator.appSecret, WECHAT_API_BASE: recorder.url, WECHAT_OAUTH_BASE: emulator.url };
+        account = {
+          WECHAT_APP_ID: emulator.appId,
+          WECHAT_APP_SECRET: emulator.appSecret,
+          WECHAT_API_BASE: recorder.url,
+          WECHAT_OAUTH_BASE: emulator.url,
+        };
       }
       const config = readConfig({ PORT: '0', ...account, ...env });
       const log: string[] = [];

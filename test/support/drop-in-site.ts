@@ -150,7 +150,8 @@ export async function browse(browser: Visitor, emulator: Emulator, path: string,
 export function describeBrowse(browsed: Browsed): string {
   const { response } = browsed;
   const errorCode = /data-error="([^"]*)"/.exec(response.text ?? '')?.[1];
-  const what = response.status >= 300 && response.status < 400 ? `-> ${response.headers.location}` : (errorCode ?? (response.text ?? '').slice(0, 200));
+  const what =
+    response.status >= 300 && response.status < 400 ? `-> ${response.headers.location}` : (errorCode ?? (response.text ?? '').slice(0, 200));
   return `${browsed.hops} redirects, ${browsed.trips} trips to WeChat, ended ${response.status} ${what}; visited ${browsed.visited.join(' , ')}`;
 }
 
@@ -159,7 +160,12 @@ export function describeBrowse(browsed: Browsed): string {
  * and each expired one (koa-session's way to delete) dropped. For requests played with a cookie of the past.
  */
 export function afterSetCookies(cookie: string, setCookie: string[] | string | undefined): string {
-  const jar = new Map(cookie.split(/;\s*/).filter((pair) => pair.includes('=')).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
+  const jar = new Map(
+    cookie
+      .split(/;\s*/)
+      .filter((pair) => pair.includes('='))
+      .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+  );
   for (const line of typeof setCookie === 'string' ? [setCookie] : (setCookie ?? [])) {
     const [pair = '', ...attributes] = line.split(/;\s*/);
     const name = pair.slice(0, pair.indexOf('='));

@@ -59,10 +59,15 @@ export async function authorizeAs(
   options: { scope?: 'snsapi_base' | 'snsapi_userinfo'; subscribe?: boolean; extra?: Record<string, string>; state?: string } = {},
 ): Promise<URL> {
   const url = client.authorizeUrl({ redirectUri: CALLBACK, state: options.state ?? 'state123', scope: options.scope ?? 'snsapi_base' });
-  const extra = new URLSearchParams({ emulator_user: nickname, ...(options.subscribe === undefined ? {} : { emulator_subscribe: options.subscribe ? '1' : '0' }), ...options.extra });
+  const extra = new URLSearchParams({
+    emulator_user: nickname,
+    ...(options.subscribe === undefined ? {} : { emulator_subscribe: options.subscribe ? '1' : '0' }),
+    ...options.extra,
+  });
   const response = await fetch(url.replace('#wechat_redirect', `&${extra.toString()}#wechat_redirect`), { redirect: 'manual' });
   const location = response.headers.get('location');
-  if (response.status !== 302 || location === null) throw new Error(`expected a redirect to the callback, got ${response.status}: ${(await response.text()).slice(0, 300)}`);
+  if (response.status !== 302 || location === null)
+    throw new Error(`expected a redirect to the callback, got ${response.status}: ${(await response.text()).slice(0, 300)}`);
   return new URL(location);
 }
 

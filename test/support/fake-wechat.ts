@@ -99,8 +99,7 @@ export const reset: Handler = (_request, response) => {
 };
 
 /** An errcode answer with a realistic rid suffix. */
-export const errcode = (code: number, errmsg = 'error'): Handler =>
-  json({ errcode: code, errmsg: `${errmsg} rid: 6650f1a2-1b2c3d4e-5f6a7b8c` });
+export const errcode = (code: number, errmsg = 'error'): Handler => json({ errcode: code, errmsg: `${errmsg} rid: 6650f1a2-1b2c3d4e-5f6a7b8c` });
 
 /** A port where nothing listens, for "connection refused". */
 export async function closedPort(): Promise<string> {

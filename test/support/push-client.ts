@@ -38,12 +38,20 @@ export function signedPush(spec: PushSpec): SignedPush {
   const encrypt = new PushCipher(spec.key ?? AES_KEY, spec.appId).encrypt(spec.xml);
   query.set('encrypt_type', 'aes');
   query.set('msg_signature', messageSignature(token, timestamp, nonce, encrypt));
-  const body = spec.mode === 'safe' ? buildEncryptedEnvelope('gh_test', encrypt) : spec.xml.replace(/<\/xml>$/, `<Encrypt><![CDATA[${encrypt}]]></Encrypt></xml>`);
+  const body =
+    spec.mode === 'safe'
+      ? buildEncryptedEnvelope('gh_test', encrypt)
+      : spec.xml.replace(/<\/xml>$/, `<Encrypt><![CDATA[${encrypt}]]></Encrypt></xml>`);
   return { query: query.toString(), body };
 }
 
 /** The plain XML of an event push. */
-export function eventXml(openid: string, event: string, extra: Record<string, string | number> = {}, createTime = Math.floor(Date.now() / 1000)): string {
+export function eventXml(
+  openid: string,
+  event: string,
+  extra: Record<string, string | number> = {},
+  createTime = Math.floor(Date.now() / 1000),
+): string {
   return buildXml({ ToUserName: 'gh_test', FromUserName: openid, CreateTime: createTime, MsgType: 'event', Event: event, EventKey: '', ...extra });
 }
 

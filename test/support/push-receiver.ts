@@ -67,11 +67,15 @@ export async function startPushReceiver(behaviours: Behaviour[] = []): Promise<P
     // Never answered; close() cuts it.
     if (behaviour === 'hang') return;
     const [status, text] =
-      behaviour === 'success' ? [200, 'success']
-      : behaviour === 'empty' ? [200, '']
-      : behaviour === 'echo' ? [200, url.searchParams.get('echostr') ?? '']
-      : behaviour === 'http500' ? [500, 'Internal Server Error']
-      : [behaviour.status ?? 200, behaviour.text];
+      behaviour === 'success'
+        ? [200, 'success']
+        : behaviour === 'empty'
+          ? [200, '']
+          : behaviour === 'echo'
+            ? [200, url.searchParams.get('echostr') ?? '']
+            : behaviour === 'http500'
+              ? [500, 'Internal Server Error']
+              : [behaviour.status ?? 200, behaviour.text];
     response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
     response.end(text);
   }

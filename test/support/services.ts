@@ -53,5 +53,12 @@ export function wechatCalls(emulator: Emulator): { tokenFetches: number; userInf
 
 /** `createWeChat` options aimed at `emulator`, failing fast, with `overrides` on top. */
 export function optionsFor(emulator: Emulator, overrides: Partial<WeChatOptions> = {}): WeChatOptions {
-  return { appId: emulator.appId, appSecret: emulator.appSecret, apiBaseUrl: emulator.url, oauthBaseUrl: emulator.url, ...FAST_FAILING, ...overrides };
+  return {
+    appId: emulator.appId,
+    appSecret: emulator.appSecret,
+    apiBaseUrl: emulator.url,
+    oauthBaseUrl: emulator.url,
+    ...FAST_FAILING,
+    ...overrides,
+  };
 }

@@ -19,7 +19,13 @@ export const SESSION_KEYS = ['koa-wechat-subscription test key, long and random 
 
 /** What each test route answers: the contract of `ctx.state`, as JSON. */
 export function echoState(ctx: Koa.Context): void {
-  ctx.body = { path: ctx.path, query: ctx.querystring, openid: ctx.state.openid, isConcern: ctx.state.isConcern ?? null, wechatUser: ctx.state.wechatUser ?? null };
+  ctx.body = {
+    path: ctx.path,
+    query: ctx.querystring,
+    openid: ctx.state.openid,
+    isConcern: ctx.state.isConcern ?? null,
+    wechatUser: ctx.state.wechatUser ?? null,
+  };
 }
 
 export interface SiteOptions {
@@ -124,14 +130,18 @@ export class Visitor {
   }
 
   get(path: string, headers: Record<string, string> = {}) {
-    return this.agent.get(path).set({ Accept: 'text/html', ...headers }).redirects(0);
+    return this.agent
+      .get(path)
+      .set({ Accept: 'text/html', ...headers })
+      .redirects(0);
   }
 
   /** WeChat's side: the authorize URL answered as `who` would; resolves with the callback URL WeChat sends back to. */
   async authorize(authorizeUrl: string, who: SignInChoice): Promise<URL> {
     const response = await this.wechat(authorizeUrl, who);
     const location = response.headers.get('location');
-    if (response.status !== 302 || location === null) throw new Error(`WeChat did not redirect: ${response.status} ${(await response.text()).slice(0, 300)}`);
+    if (response.status !== 302 || location === null)
+      throw new Error(`WeChat did not redirect: ${response.status} ${(await response.text()).slice(0, 300)}`);
     return new URL(location);
   }
 

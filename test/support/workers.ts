@@ -19,9 +19,7 @@ export interface WorkerConfig {
   storeTimeout?: number;
 }
 
-export type WorkerRequest =
-  | { id: number; type: 'lookups'; openids: string[] }
-  | { id: number; type: 'stats' | 'gc' | 'close' };
+export type WorkerRequest = { id: number; type: 'lookups'; openids: string[] } | { id: number; type: 'stats' | 'gc' | 'close' };
 
 export interface LookupAnswer {
   openid: string;

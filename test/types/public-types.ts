@@ -73,7 +73,9 @@ export function renderPage(): void {
   // @ts-expect-error renderPage is a function (ctx, page)
   createWeChat({ ...account, renderPage: 'wechat-page' });
   assertType<Equal<WeChatPage['kind'], WeChatPageKind>>();
-  assertType<Equal<WeChatPageKind, 'stateMismatch' | 'cookiesRequired' | 'signInFailed' | 'signInRequired' | 'notSubscribed' | 'openInWeChat' | 'unavailable'>>();
+  assertType<
+    Equal<WeChatPageKind, 'stateMismatch' | 'cookiesRequired' | 'signInFailed' | 'signInRequired' | 'notSubscribed' | 'openInWeChat' | 'unavailable'>
+  >();
   assertType<Equal<WeChatPage['status'], number>>();
   const page = {} as WeChatPage;
   // @ts-expect-error a page is read-only

@@ -8,7 +8,8 @@ import { rid } from '../ids.js';
 /** WeChat's own wording, so that logs read like the real service's. */
 const ERRMSG: Record<number, string> = {
   [-1]: 'system error',
-  40001: 'invalid credential, access_token is invalid or not latest, could get access_token by getStableAccessToken, more details at https://mmbizurl.cn/s/JtxxFh33r',
+  40001:
+    'invalid credential, access_token is invalid or not latest, could get access_token by getStableAccessToken, more details at https://mmbizurl.cn/s/JtxxFh33r',
   40002: 'invalid grant_type',
   40003: 'invalid openid',
   40013: 'invalid appid',

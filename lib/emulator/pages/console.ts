@@ -38,7 +38,9 @@ const action = (path: string, fields: Record<string, string>, label: string, sty
 export function consolePage(state: EmulatorState, endpoints: readonly string[], { phoneUser, done }: ConsoleView): string {
   const { options, users, traffic, faults, pushes, switches, tokens, site } = state;
   const userRows = users.list().map(
-    (user) => html`<li><span><strong>${user.nickname}</strong> <span class="badge${user.subscribed ? ' on' : ''}">${user.subscribed ? 'follows' : 'does not follow'}</span><br><code>${user.openid}</code></span>
+    (
+      user,
+    ) => html`<li><span><strong>${user.nickname}</strong> <span class="badge${user.subscribed ? ' on' : ''}">${user.subscribed ? 'follows' : 'does not follow'}</span><br><code>${user.openid}</code></span>
 <span>${user.subscribed ? action('unfollow', { openid: user.openid }, 'Unfollow', 'danger') : action('follow', { openid: user.openid }, 'Follow')}</span></li>`,
   );
   const counters = Object.entries(traffic.counters());
@@ -73,7 +75,12 @@ ${counters.length === 0 ? html`<p class="muted">No calls yet.</p>` : html`<table
 <label>Times <input type="text" name="times" value="1" inputmode="numeric" style="width:5em"></label><button type="submit">Inject</button></form>
 ${pending.length === 0 ? html`<p class="muted">None planned.</p>` : html`<ul>${pending.map((fault) => html`<li><code>${fault.endpoint}</code>: ${fault.kind} × ${fault.remaining}</li>`)}</ul>`}
 <p>${action('faults/clear', {}, 'Clear faults', 'plain')} ${action('revoke-token', {}, 'Revoke the current token', 'danger')}</p>
-<p class="muted">Live global tokens: ${tokens.live().map((token) => `${token.kind}${token.current ? ' (current)' : ''} ${token.expiresIn}s`).join(' · ') || 'none'}</p>
+<p class="muted">Live global tokens: ${
+      tokens
+        .live()
+        .map((token) => `${token.kind}${token.current ? ' (current)' : ''} ${token.expiresIn}s`)
+        .join(' · ') || 'none'
+    }</p>
 <p>Double redirect: <strong>${switches.doubleRedirect ? 'on' : 'off'}</strong> ${action('switches', { doubleRedirect: switches.doubleRedirect ? 'false' : 'true' }, switches.doubleRedirect ? 'Turn off' : 'Turn on', 'plain')}</p></div>
 
 <div class="card"><h2>Pushes</h2>

@@ -27,7 +27,9 @@ function hidden(name: string, value: string): Html {
 /** Pick a test user, or create one. */
 export function pickerPage(context: PhoneContext, users: readonly EmulatorUser[]): string {
   const items = users.map(
-    (user) => html`<li><span>${user.nickname} <span class="badge${user.subscribed ? ' on' : ''}">${user.subscribed ? 'follows' : 'does not follow'}</span></span>
+    (
+      user,
+    ) => html`<li><span>${user.nickname} <span class="badge${user.subscribed ? ' on' : ''}">${user.subscribed ? 'follows' : 'does not follow'}</span></span>
 <form method="post" action="/connect/oauth2/authorize/choose" class="inline">${hidden('q', context.query)}${hidden('openid', user.openid)}<button type="submit" data-nickname="${user.nickname}">Continue as ${user.nickname}</button></form></li>`,
   );
   return page({

@@ -48,7 +48,8 @@ export function apiRoutes(state: EmulatorState) {
     try {
       if (endpoint === undefined) await next();
       else if (fault !== undefined) answerFault(ctx, state, endpoint, fault);
-      else if (!methodAllowed(endpoint, ctx.method)) refuse(ctx, endpoint.flavor, endpoint.method === 'GET' ? 43001 : 43002, state.clock.unixSeconds());
+      else if (!methodAllowed(endpoint, ctx.method))
+        refuse(ctx, endpoint.flavor, endpoint.method === 'GET' ? 43001 : 43002, state.clock.unixSeconds());
       else await endpoint.handle(ctx, state);
     } catch (error) {
       // Each surface answers an oversized body in its own format: here plain text, as a proxy would.

@@ -44,14 +44,24 @@ export function parseAuthorizeRequest(query: string, options: ResolvedEmulatorOp
     return problem(undefined, 'appid 参数错误', 'This AppID is not the account of this page.', `the emulator's AppID is ${options.appId}.`);
   }
   const redirect = param(params, 'redirect_uri');
-  if (redirect.state === 'missing') return problem(10011, 'redirect_uri 参数错误', 'The redirect_uri is empty.', 'add redirect_uri, encoded once with encodeURIComponent.');
+  if (redirect.state === 'missing')
+    return problem(10011, 'redirect_uri 参数错误', 'The redirect_uri is empty.', 'add redirect_uri, encoded once with encodeURIComponent.');
   const redirectUri = redirect.state === 'present' ? parseRedirectUri(redirect.value) : undefined;
   if (redirect.state === 'repeated' || redirectUri === undefined) {
-    return problem(undefined, 'redirect_uri 参数错误', 'The redirect_uri is not an absolute http(s) URL without a fragment.', 'encode redirect_uri once with encodeURIComponent.');
+    return problem(
+      undefined,
+      'redirect_uri 参数错误',
+      'The redirect_uri is not an absolute http(s) URL without a fragment.',
+      'encode redirect_uri once with encodeURIComponent.',
+    );
   }
   if (!hostAllowed(redirectUri, options.oauthDomains)) {
-    return problem(10003, 'redirect_uri 域名与后台配置不一致', 'The redirect_uri domain differs from the one configured for this account.',
-      `${redirectUri.host} is not among the OAuth domains (${options.oauthDomains.join(', ')}); set the emulator's oauthDomains.`);
+    return problem(
+      10003,
+      'redirect_uri 域名与后台配置不一致',
+      'The redirect_uri domain differs from the one configured for this account.',
+      `${redirectUri.host} is not among the OAuth domains (${options.oauthDomains.join(', ')}); set the emulator's oauthDomains.`,
+    );
   }
   const responseType = param(params, 'response_type');
   if (responseType.state !== 'present' || responseType.value !== 'code') {
@@ -60,17 +70,31 @@ export function parseAuthorizeRequest(query: string, options: ResolvedEmulatorOp
   const scope = param(params, 'scope');
   if (scope.state === 'missing') return problem(10010, 'scope 参数错误', 'The scope is empty.', 'send scope=snsapi_base or scope=snsapi_userinfo.');
   if (scope.state === 'repeated' || !SCOPES.includes(scope.value)) {
-    return problem(10005, '此公众号并没有这些 scope 的权限', 'This account has no permission for this scope.', 'send scope=snsapi_base or scope=snsapi_userinfo.');
+    return problem(
+      10005,
+      '此公众号并没有这些 scope 的权限',
+      'This account has no permission for this scope.',
+      'send scope=snsapi_base or scope=snsapi_userinfo.',
+    );
   }
   const state = param(params, 'state');
   if (state.state === 'missing') return problem(10013, 'state 参数错误', 'The state is empty.', 'send a fresh random state of letters and digits.');
   if (state.state === 'repeated' || !STATE_PATTERN.test(state.value)) {
-    return problem(undefined, 'state 参数错误', 'The state may hold only a-z, A-Z and 0-9, at most 128 bytes.', 'use letters and digits only, at most 128 of them.');
+    return problem(
+      undefined,
+      'state 参数错误',
+      'The state may hold only a-z, A-Z and 0-9, at most 128 bytes.',
+      'use letters and digits only, at most 128 of them.',
+    );
   }
   const names = [...params.keys()];
   if (ORDER.some((name, index) => names[index] !== name)) {
-    return problem(undefined, '参数错误', `The parameters are out of order: WeChat needs ${ORDER.join(', ')} first, in that order.`,
-      `got ${names.slice(0, 5).join(', ')}. Other parameters go after state.`);
+    return problem(
+      undefined,
+      '参数错误',
+      `The parameters are out of order: WeChat needs ${ORDER.join(', ')} first, in that order.`,
+      `got ${names.slice(0, 5).join(', ')}. Other parameters go after state.`,
+    );
   }
   const script = parseScript(params);
   if (typeof script === 'string') return problem(undefined, '参数错误', script, 'see the README: emulator_user=<name>&emulator_subscribe=0|1.');

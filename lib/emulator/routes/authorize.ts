@@ -21,7 +21,12 @@ const PROBLEMS = {
   postOnly: { code: undefined, zh: '请求方式错误', en: 'This form takes POST.', fix: 'use the buttons of the phone page.' },
   crossSite: { code: undefined, zh: '禁止访问', en: 'Another site may not submit the phone page.', fix: 'use the phone page itself.' },
   tooLarge: { code: undefined, zh: '请求过大', en: 'This form is too large.', fix: 'nicknames are at most 32 characters.' },
-  unknownUser: { code: undefined, zh: '用户不存在', en: 'This test user does not exist (was the emulator restarted?).', fix: 'start again from the site.' },
+  unknownUser: {
+    code: undefined,
+    zh: '用户不存在',
+    en: 'This test user does not exist (was the emulator restarted?).',
+    fix: 'start again from the site.',
+  },
   unknownDecision: { code: undefined, zh: '参数错误', en: 'Unknown decision.', fix: 'use the buttons of the consent sheet.' },
 } satisfies Record<string, AuthorizeProblem>;
 
@@ -84,7 +89,11 @@ function choose(ctx: Context, state: EmulatorState, form: URLSearchParams): void
     try {
       user = createUserNow(state, { nickname: form.get('nickname') ?? '', subscribed: form.get('subscribed') === '1' });
     } catch (error) {
-      return htmlAnswer(ctx, 400, errorPage({ code: undefined, zh: '昵称错误', en: `The nickname ${(error as Error).message}.`, fix: 'go back and choose another nickname.' }));
+      return htmlAnswer(
+        ctx,
+        400,
+        errorPage({ code: undefined, zh: '昵称错误', en: `The nickname ${(error as Error).message}.`, fix: 'go back and choose another nickname.' }),
+      );
     }
   }
   remember(ctx, user);

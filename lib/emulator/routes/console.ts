@@ -50,7 +50,10 @@ export function consoleRoutes(state: EmulatorState, emulator: Emulator, endpoint
       const done = ctx.cookies.get(DONE_COOKIE);
       if (done !== undefined) ctx.cookies.set(DONE_COOKIE, null, { overwrite: true });
       ctx.type = 'text/html; charset=utf-8';
-      ctx.body = consolePage(state, endpoints, { phoneUser: phoneUserOf(ctx, state), done: done !== undefined && Object.hasOwn(actions, done) ? done : undefined });
+      ctx.body = consolePage(state, endpoints, {
+        phoneUser: phoneUserOf(ctx, state),
+        done: done !== undefined && Object.hasOwn(actions, done) ? done : undefined,
+      });
       return;
     }
     if (ctx.path === '/emulator/api/state' && ctx.method === 'GET') {
