@@ -124,3 +124,13 @@ describe('docs: every ts/js code block of README.md and docs/ type-checks agains
     });
   }
 });
+
+describe("docs: the README's test command is the one CI runs", () => {
+  it('README shows `npm test` in its Develop and test section, and .ci/run ends with exactly that command', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Develop and test'), readme.indexOf('## More documentation'));
+    expect(section, 'the README has a Develop and test section').to.match(/^```sh\n(?:.*\n)*?npm test\b/m);
+    const ci = readFileSync(join(ROOT, '.ci/run'), 'utf8').trimEnd().split('\n');
+    expect(ci.at(-1)).to.equal('npm test');
+  });
+});
