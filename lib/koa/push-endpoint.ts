@@ -11,6 +11,7 @@ import type { PushRefusal } from '../push/receiver.js';
 import { buildReplyXml, type PushReply } from '../push/reply.js';
 import type { WeChatPush } from '../push/message.js';
 import { describeForeignError } from '../util/logger.js';
+import { BodyTooLargeError, BodyUnreadableError, readBodyBytes } from '../util/read-body.js';
 import { browserPath } from './request.js';
 import type { SiteServices } from './site-services.js';
 
@@ -105,7 +106,8 @@ async function replyOf(
   }
   if (reply === undefined || reply === null) return undefined;
   try {
-    return push.receiver.seal(buildReplyXml(event, reply, Math.floor(Date.now() / 1000)), Math.floor(Date.now() / 1000));
+    const now = Math.floor(Date.now() / 1000);
+    return push.receiver.seal(buildReplyXml(event, reply, now), now);
   } catch (error) {
     warn(
       'reply',
@@ -125,33 +127,19 @@ async function readBody(ctx: Context): Promise<string | { status: 400 | 408; rea
       'A body parser mounted before the push endpoint read the push and kept no raw body. Mount wechat.routes() (or the gate) before the body parser, or make the parser keep ctx.request.rawBody for text/xml',
     );
   }
-  const declared = Number(ctx.get('Content-Length') || 0);
-  if (declared > MAX_BODY_BYTES) return tooLarge();
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const finish = (result: string | { status: 400 | 408; reason: string }): void => {
-      clearTimeout(timer);
-      ctx.req.off('data', onData).off('end', onEnd).off('error', onError);
-      // What is left of an oversized or slow body is read and thrown away by Node once the answer is sent.
-      resolve(result);
-    };
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) finish(tooLarge());
-      else chunks.push(chunk);
-    };
-    const onEnd = (): void => {
-      try {
-        finish(utf8.decode(Buffer.concat(chunks)));
-      } catch {
-        finish({ status: 400, reason: 'the body is not UTF-8' });
-      }
-    };
-    const onError = (): void => finish({ status: 400, reason: 'the body could not be read' });
-    const timer = setTimeout(() => finish({ status: 408, reason: `the body did not arrive within ${BODY_TIMEOUT_MS / 1000} s` }), BODY_TIMEOUT_MS);
-    ctx.req.on('data', onData).on('end', onEnd).on('error', onError);
-  });
+  let bytes: Buffer;
+  try {
+    bytes = await readBodyBytes(ctx.req, { limit: MAX_BODY_BYTES, timeoutMs: BODY_TIMEOUT_MS });
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) return tooLarge();
+    if (error instanceof BodyUnreadableError) return { status: 408, reason: error.message };
+    throw error;
+  }
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return { status: 400, reason: 'the body is not UTF-8' };
+  }
 }
 
 function tooLarge(): { status: 400; reason: string } {

@@ -4,7 +4,7 @@
  */
 import type { Context, Next } from 'koa';
 import { refuse } from '../http/answer.js';
-import { BodyTooLargeError } from '../http/body.js';
+import { BodyTooLargeError } from '../../util/read-body.js';
 import type { EmulatorState } from '../state/index.js';
 import type { FaultKind } from '../state/faults.js';
 import { AUTHORIZE_PATH } from './authorize.js';

@@ -3,7 +3,8 @@
  * then asks (or remembers) who is holding the phone, and sends the browser back with a fresh code.
  */
 import type { Context, Next } from 'koa';
-import { BodyTooLargeError, readForm } from '../http/body.js';
+import { readForm } from '../http/body.js';
+import { BodyTooLargeError } from '../../util/read-body.js';
 import { fromAnotherSite } from '../http/forms.js';
 import { errorPage, type AuthorizeProblem } from '../pages/error-page.js';
 import { consentPage, doubleRedirectPage, pickerPage, refusedPage } from '../pages/phone.js';

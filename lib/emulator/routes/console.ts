@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { Emulator } from '../emulator.js';
-import { BodyTooLargeError, parseJsonObject, readBody } from '../http/body.js';
+import { parseJsonObject, readBody } from '../http/body.js';
+import { BodyTooLargeError } from '../../util/read-body.js';
 import { fromAnotherSite, isForm } from '../http/forms.js';
 import { escapeHtml } from '../pages/html.js';
 import { consolePage } from '../pages/console.js';
