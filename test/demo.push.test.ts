@@ -17,10 +17,10 @@ describe('demo: follows and unfollows pushed by the emulator', () => {
   const consolePost = (url: string, action: string, nickname: string) =>
     fetch(`${url}/emulator/api/${action}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ nickname }) });
 
-  for (const [mode, env] of [
-    ['plaintext, with a token made up for the run', {}],
-    ['safe, with WECHAT_TOKEN and WECHAT_AES_KEY', { WECHAT_TOKEN: TOKEN, WECHAT_AES_KEY: KEY }],
-  ] as Array<[string, DemoEnv]>) {
+  for (const [mode, env, expectedMode] of [
+    ['plaintext, with a token made up for the run', {}, 'plaintext'],
+    ['safe, with WECHAT_TOKEN and WECHAT_AES_KEY', { WECHAT_TOKEN: TOKEN, WECHAT_AES_KEY: KEY }, 'safe'],
+  ] as Array<[string, DemoEnv, string]>) {
     it(`${mode}: unfollow in the console and /api/me says isConcern false next, with no user-info call; follow and /members is a 200`, async () => {
       const demo = await demos.start({ env });
       const { emulator, log, config } = demo;
@@ -33,6 +33,7 @@ describe('demo: follows and unfollows pushed by the emulator', () => {
       const unfollowed = await consolePost(emulator.url, 'unfollow', 'Band');
       expect(unfollowed.status).to.equal(200);
       expect(emulator.pushes().at(-1)).to.include({ event: 'unsubscribe', outcome: 'delivered', mode: config.push!.mode });
+      expect(config.push!.mode).to.equal(expectedMode);
       expect((await me()).body).to.include({ isConcern: false });
       expect(wechatCalls(emulator).userInfoCalls, 'the push, not WeChat, said so').to.equal(calls);
       expect((await browser.get('/members')).status).to.equal(403);

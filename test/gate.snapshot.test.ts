@@ -9,6 +9,7 @@
 import { expect } from 'chai';
 import type Koa from 'koa';
 import { useDropInSite, browse, describeBrowse } from './support/drop-in-site.js';
+import { wechatCalls } from './support/services.js';
 import { echoState } from './support/site.js';
 
 interface SnapshotEcho {
@@ -36,12 +37,15 @@ describe('gate: snapshot-page visitors', () => {
 
   it('REGRESSION: a snapshot-page visitor gets ctx.state.snapshotUser === true (and isConcern false: WeChat was not asked)', async () => {
     const { emulator, visitor } = await start();
+    const before = wechatCalls(emulator).userInfoCalls;
     const browsed = await browse(visitor(), emulator, '/article', { nickname: 'Band', snapshot: true });
     expect(browsed.response.status, describeBrowse(browsed)).to.equal(200);
     const echo = browsed.response.body as SnapshotEcho;
     expect(echo.openid, "the virtual openid, not Band's").not.to.equal(emulator.findUser('Band')!.openid);
     expect(echo.snapshotUser).to.equal(true);
     expect(echo.isConcern).to.equal(false);
+    expect(wechatCalls(emulator).userInfoCalls, 'WeChat was not asked about the virtual user').to.equal(before);
+    expect(emulator.calls('/sns/userinfo')).to.equal(0);
   });
 
   it('REGRESSION: a normal visitor gets ctx.state.snapshotUser === false', async () => {

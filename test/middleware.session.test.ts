@@ -58,6 +58,13 @@ for (const [mode, defaults] of [
       await browser.signIn(longestPath(99).replace('/me', '/page'), { nickname: 'Band' });
       const { largest } = await startTabs(browser, [0, 1, 2, 3, 4].map(longestPath));
       expect(largest).to.be.below(BROWSER_COOKIE_LIMIT);
+      // The tabs did start sign-ins, so their cookies were among those measured (the return path is not in them).
+      expect(
+        browser
+          .cookieHeader()
+          .split('; ')
+          .filter((pair) => /^wechat-sign-in-[A-Za-z0-9]+=(?!used)/.test(pair)),
+      ).to.have.length.at.least(1);
       expect(`Cookie: ${browser.cookieHeader()}`.length).to.be.below(PROXY_HEADER_LINE);
     });
 

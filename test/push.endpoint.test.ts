@@ -96,14 +96,13 @@ describe('push endpoint', () => {
 
       it('the hook gets the follow after it was recorded, and its text reply is the chat message the emulator reads back', async () => {
         const seen: WeChatPush[] = [];
+        // Read in the hook, asserted after it: an assertion thrown inside the hook would be the app's error.
+        const storedWhenHookRan: unknown[] = [];
         const { emulator, wechat } = await pushSite(mode, {
           onEvent: async (push: WeChatPush): Promise<PushReply> => {
             // The follow is recorded before the hook runs: a page it links to lets the follower in.
             seen.push(push);
-            expect(await wechat.store.get(`koa-wechat-subscription:${wechat.client.appId}:subscription:${push.openid}`)).to.have.property(
-              'followed',
-              true,
-            );
+            storedWhenHookRan.push(await wechat.store.get(`koa-wechat-subscription:${wechat.client.appId}:subscription:${push.openid}`));
             return { text: `欢迎 <a href="https://example.com/members">back</a>` };
           },
         });
@@ -112,6 +111,8 @@ describe('push endpoint', () => {
         expect(push!.outcome).to.equal('delivered');
         expect(push!.reply).to.deep.equal({ msgType: 'text', content: '欢迎 <a href="https://example.com/members">back</a>' });
         expect(seen.map((each) => [each.openid, each.msgType, each.event])).to.deep.equal([[visitorUser.openid, 'event', 'subscribe']]);
+        expect(storedWhenHookRan).to.have.length(1);
+        expect(storedWhenHookRan[0]).to.have.property('followed', true);
       });
     });
   }

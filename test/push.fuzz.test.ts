@@ -175,6 +175,10 @@ describe('push endpoint: fuzz', function () {
         expect(started.errors, 'nothing reached app.on("error")').to.deep.equal([]);
         expect((await started.wechat.subscriptions.status(band)).subscribed, 'Band was never the subject of an input').to.equal(true);
         expect(seen.every((push) => push.openid === TARGET || mode === 'plaintext')).to.equal(true);
+        expect(
+          seen.some((push) => push.openid === band),
+          'no input was about Band',
+        ).to.equal(false);
         // 3,500 requests after the first measure: retained growth well under a kilobyte a request.
         expect(
           heap[1]! - heap[0]!,

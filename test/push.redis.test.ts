@@ -42,7 +42,7 @@ describe('push: two processes sharing Redis', function () {
     return [first, second];
   }
 
-  it('an unfollow pushed to one is what the other answers next, with no user-info call; a follow lets the visitor in on the other', async () => {
+  it('an unfollow pushed to one is what the other answers next, with no user-info call; after a follow the other says isConcern true', async () => {
     const seen: WeChatPush[][] = [[], []];
     const [a, b] = await twoProcesses(seen);
     a.emulator.configurePush({ url: `${a.url}/wechat/events`, token: PUSH_TOKEN, encodingAESKey: AES_KEY });
@@ -101,7 +101,9 @@ describe('push: two processes sharing Redis', function () {
     const signed = signedPush({ mode: 'safe', appId: APP_ID, xml: eventXml(band, 'unsubscribe') });
     expect((await supertest(b.server).post(`/wechat/events?${signed.query}`).type('text/xml').send(signed.body)).text).to.equal('success');
     letGo();
-    expect((await lookup).subscribed, 'the lookup under way answers what it was told, or the push').to.be.a('boolean');
+    const lookedUp = await lookup;
+    expect(lookedUp.subscribed, 'the lookup under way answers what it was told, or the push').to.be.a('boolean');
+    expect(lookedUp.subscribed, 'it found the push when it re-read the store, and answers it').to.equal(false);
     const calls = wechatCalls(a.emulator).userInfoCalls;
     expect((await a.wechat.subscriptions.status(band)).subscribed, 'the push wins over the lookup that began before it').to.equal(false);
     expect((await b.wechat.subscriptions.status(band)).subscribed).to.equal(false);

@@ -83,6 +83,7 @@ export function renderPage(): void {
   // @ts-expect-error its texts are plain strings, not markup
   const markup: { __html: string } = page.text.en;
   void markup;
+  assertType<Equal<WeChatPage['text']['en'], string>>();
 }
 
 declare module 'koa' {
